@@ -1,0 +1,41 @@
+# Two commands: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_SERVER := $(VENV)/.installed-server
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test check bench soak lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_SERVER): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[server]"
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[server,dev]"
+	touch $@ $(STAMP_SERVER)
+
+demo: $(STAMP_SERVER)
+	$(VENV)/bin/samverkan demo
+
+test: $(STAMP_DEV)
+	$(PY) -m pytest -q -m "not slow"
+
+check: $(STAMP_DEV)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -m "not slow"
+
+bench: $(STAMP_DEV)
+	$(PY) -m bench
+
+soak: $(STAMP_DEV)
+	$(PY) -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) .samverkan .samverkan-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""Provides ``Runtime``: one process hosting the organisation's bot accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from messenger.bot import Bot
+from messenger.config import OrgFile
+from messenger.deployment import Deployment
+from messenger.session import Session
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+
+BotFactory = Callable[[Session, OrgFile], Bot]
+
+
+def bot_classes() -> dict[str, BotFactory]:
+    """Bot name → class; imported lazily so a runtime loads only what it hosts."""
+    from bots.events import EventsBot
+    from bots.resources import ResourcesBot
+    from bots.translate import TranslateBot
+
+    return {"events": EventsBot, "resources": ResourcesBot, "translate": TranslateBot}
+
+
+class Runtime:
+    """Owns every bot's tasks: sync loop, outbox and timer. ``stop`` cancels them all."""
+
+    def __init__(self, bots: list[Bot]) -> None:
+        self.bots = bots
+        for i, bot in enumerate(bots):
+            bot.peers = bots
+            bot.primary = i == 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self.failed = asyncio.Event()
+
+    def start(self) -> None:
+        """Start every bot's tasks."""
+        for bot in self.bots:
+            for name, coro in (
+                ("sync", bot.session.run(bot.handle_batch)),
+                ("outbox", bot.session.run_outbox()),
+                ("timer", self._ticks(bot)),
+            ):
+                task = asyncio.create_task(coro, name=f"{bot.name}-{name}")
+                task.add_done_callback(self._on_done)
+                self._tasks.append(task)
+
+    def _on_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bot task %s failed", task.get_name(), exc_info=task.exception())
+            self.failed.set()
+
+    async def _ticks(self, bot: Bot) -> None:
+        while True:
+            try:
+                await bot.on_tick(bot.now_ms())
+            except Exception:
+                log.exception("%s: timer failed", bot.user_id)
+            await asyncio.sleep(TICK_S)
+
+    async def wait_synced(self) -> None:
+        """Wait until every bot has finished one sync."""
+        await asyncio.gather(*(b.session.synced.wait() for b in self.bots if not b.session.sync_ok))
+
+    async def stop(self) -> None:
+        """Cancel every task and close the sessions (never logging a device out)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for bot in self.bots:
+            await bot.session.close()
+
+
+async def make_runtime(deployment: Deployment, names: list[str] | None = None) -> Runtime:
+    """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests."""
+    org = deployment.settings.org
+    classes = bot_classes()
+    bots: list[Bot] = []
+    try:
+        for name in names or org.bots.enabled:
+            user_id = org.bot_user_ids()[name]
+            session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
+            bots.append(classes[name](session, org))
+    except BaseException:
+        for bot in bots:
+            await bot.session.close()
+        raise
+    return Runtime(bots)

@@ -1,0 +1,1 @@
+"""Provides the Matrix layer of Samverkan: sessions, provisioning, commands and storage."""

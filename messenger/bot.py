@@ -1,0 +1,382 @@
+"""Provides ``Bot``: command dispatch with exactly-once handling, threaded notices and help."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import time
+from typing import Any
+
+from messenger.commands import (
+    Command,
+    CommandError,
+    CommandTable,
+    PermissionDenied,
+    declared_commands,
+    is_command,
+    tokenize,
+)
+from messenger.config import Group, OrgFile
+from messenger.errors import MessengerError
+from messenger.events import Incoming, SyncBatch
+from messenger.faults import crash_point
+from messenger.protocol import Notice, Structured
+from messenger.rooms import Rooms
+from messenger.session import OUTBOX_REF, Session
+from messenger.store import Tx
+
+log = logging.getLogger(__name__)
+
+ROOM_STATE_TYPE = "org.samverkan.room"
+
+
+def txn_for(*parts: str) -> str:
+    """A transaction ID fixed by what caused the message, so re-handling never duplicates."""
+    return "sv" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:30]
+
+
+def outbox_ref(key: str) -> str:
+    """A placeholder event ID for a message still in the outbox, resolved when sent."""
+    return OUTBOX_REF + key
+
+
+class Context:
+    """What a command handler gets: the event, the open transaction, and ways to answer."""
+
+    def __init__(self, bot: Bot, event: Incoming, tx: Tx, group: Group | None) -> None:
+        self.bot = bot
+        self.event = event
+        self.tx = tx
+        self.group = group
+        self._n = 0
+
+    @property
+    def room_id(self) -> str:
+        """The room the event came from."""
+        return self.event.room_id
+
+    @property
+    def sender(self) -> str:
+        """The (Olm-authenticated where encrypted) sender."""
+        return self.event.sender
+
+    def power(self, user_id: str | None = None) -> int:
+        """Power level of ``user_id`` (default: the sender) in this room."""
+        return self.bot.rooms.power_level(self.room_id, user_id or self.sender)
+
+    def next_txn(self) -> str:
+        """The next transaction ID for a message caused by this event."""
+        self._n += 1
+        return txn_for(self.bot.user_id, self.event.event_id, str(self._n))
+
+    async def reply(
+        self,
+        text: str,
+        *,
+        html_body: str | None = None,
+        data: Structured | None = None,
+        key: str | None = None,
+        mentions: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """Queue a threaded ``m.notice`` answering the event; return its outbox key."""
+        content = notice_content(text, html_body, data, mentions)
+        content["m.relates_to"] = thread_relation(self.event)
+        content.update(extra or {})
+        key = key or f"reply:{self.event.event_id}:{self._n + 1}"
+        await self.tx.enqueue(self.room_id, content, txn_id=self.next_txn(), key=key)
+        return key
+
+    async def send(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        *,
+        key: str | None = None,
+        event_type: str = "m.room.message",
+    ) -> str:
+        """Queue any event; return its outbox key."""
+        key = key or f"send:{self.event.event_id}:{self._n + 1}"
+        await self.tx.enqueue(
+            room_id, content, txn_id=self.next_txn(), key=key, event_type=event_type
+        )
+        return key
+
+    async def edit(
+        self,
+        room_id: str,
+        original_key: str,
+        text: str,
+        *,
+        html_body: str | None = None,
+        data: Structured | None = None,
+    ) -> None:
+        """Queue an ``m.replace`` edit of a message this bot queued under ``original_key``."""
+        new = notice_content(text, html_body, data, None)
+        content = {
+            **notice_content("* " + text, None, None, None),
+            "m.new_content": new,
+            "m.relates_to": {"rel_type": "m.replace", "event_id": outbox_ref(original_key)},
+        }
+        if data is not None:
+            content = data.attach(content)
+        await self.send(room_id, content)
+
+    async def fail(self, message: str, command: Command | None = None) -> None:
+        """Answer with what was wrong and, for a command, its usage."""
+        usage = command.usage() if command else None
+        text = f"⚠ {message}"
+        body_html = f"⚠ {html.escape(message)}"
+        if command:
+            text += f"\nUsage: {usage}"
+            body_html += f"<br/>Usage: <code>{html.escape(usage or '')}</code>"
+            if command.example:
+                text += f"\nExample: {command.example}"
+                body_html += f"<br/>Example: <code>{html.escape(command.example)}</code>"
+        data = Notice(
+            kind="error", bot=self.bot.name, command=command.name if command else None, usage=usage
+        )
+        await self.reply(text, html_body=body_html, data=data)
+
+
+def notice_content(
+    text: str, html_body: str | None, data: Structured | None, mentions: list[str] | None
+) -> dict[str, Any]:
+    """An ``m.notice`` with an HTML body and optional structured payload and mentions."""
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": html_body
+        if html_body is not None
+        else html.escape(text).replace("\n", "<br/>"),
+        "m.mentions": {"user_ids": mentions or []},
+    }
+    return data.attach(content) if data is not None else content
+
+
+def thread_relation(event: Incoming) -> dict[str, Any]:
+    """Relation placing a reply in the event's thread (starting one on the event if needed)."""
+    root = event.thread_root or event.event_id
+    return {
+        "rel_type": "m.thread",
+        "event_id": root,
+        "is_falling_back": True,
+        "m.in_reply_to": {"event_id": event.event_id},
+    }
+
+
+class Bot:
+    """A bot account: declared commands, exactly-once dispatch, invite policy, help.
+
+    Subclasses declare commands with ``@command`` and may override ``on_event`` (non-command
+    events such as reactions), ``on_message`` (plain messages) and ``on_tick`` (timers).
+    """
+
+    name = "bot"
+
+    def __init__(self, session: Session, org: OrgFile) -> None:
+        self.session = session
+        self.org = org
+        self.rooms = Rooms(session)
+        self.table = CommandTable(declared_commands(self))
+        self.peers: list[Bot] = [self]
+        self.primary = True
+        self._joined_ts: dict[str, int] = {}
+        self._groups: dict[str, Group | None] = {}
+
+    @property
+    def user_id(self) -> str:
+        """The bot's Matrix ID."""
+        return self.session.user_id
+
+    @property
+    def store(self) -> Any:
+        """The bot's encrypted state store."""
+        return self.session.store
+
+    # -- organisation ---------------------------------------------------------------------
+
+    def org_users(self) -> set[str]:
+        """Everyone the organisation file names, plus the bots and the service account."""
+        users = {self.org.service_user_id(), *self.org.bot_user_ids().values()}
+        for g in self.org.groups:
+            users.update(g.everyone)
+        return users
+
+    async def group_of(self, room_id: str) -> Group | None:
+        """The working group or partnership a room belongs to (from its provisioning marker)."""
+        if room_id not in self._groups:
+            marker = await self.store.get("rooms", room_id)
+            if marker is None:
+                try:
+                    marker = await self.rooms.get_state(room_id, ROOM_STATE_TYPE) or {}
+                except MessengerError:
+                    return None
+                await self.store.put("rooms", room_id, marker)
+            slug = marker.get("slug")
+            self._groups[room_id] = next((g for g in self.org.groups if g.slug == slug), None)
+        return self._groups[room_id]
+
+    # -- the sync handler -----------------------------------------------------------------
+
+    async def handle_batch(self, batch: SyncBatch) -> None:
+        """Join organisation rooms, refuse others, and handle each new event exactly once."""
+        for invite in batch.invites:
+            await self._on_invite(invite.room_id, invite.inviter)
+        for event in batch.events:
+            if event.type == "m.room.member" and event.state_key == self.user_id:
+                if event.content.get("membership") == "join":
+                    self._joined_ts.setdefault(event.room_id, event.ts)
+            if (
+                batch.initial
+                or event.sender == self.user_id
+                or event.ts < self._joined_ts.get(event.room_id, 0)
+            ):
+                continue
+            if await self.store.is_processed(event.event_id):
+                continue
+            await self._handle(event)
+        self.session.wake_outbox()
+
+    async def _on_invite(self, room_id: str, inviter: str | None) -> None:
+        if inviter == self.org.service_user_id():
+            try:
+                await self.rooms.join(room_id)
+            except MessengerError as e:
+                log.warning("%s could not join %s: %s", self.user_id, room_id, e)
+        else:
+            log.info(
+                "%s refuses an invite to %s from %s (not the organisation)",
+                self.user_id,
+                room_id,
+                inviter,
+            )
+            try:
+                await self.rooms.leave(room_id)
+            except MessengerError as e:
+                log.warning("%s could not reject the invite to %s: %s", self.user_id, room_id, e)
+
+    async def _handle(self, event: Incoming) -> None:
+        group = await self.group_of(event.room_id)
+        try:
+            async with self.store.transaction() as tx:
+                ctx = Context(self, event, tx, group)
+                await self.dispatch(ctx)
+                await tx.mark_processed(event.event_id)
+            crash_point("command-committed")
+        except Exception:
+            log.exception("%s failed on %s", self.user_id, event.event_id)
+            async with self.store.transaction() as tx:
+                ctx = Context(self, event, tx, group)
+                if event.is_message and is_command(event.body):
+                    await ctx.fail(
+                        "something went wrong on our side; the command was not carried out. "
+                        "Please try again; if it keeps failing, tell a coordinator."
+                    )
+                await tx.mark_processed(event.event_id)
+
+    async def dispatch(self, ctx: Context) -> None:
+        """Route one event: commands to their handlers, anything else to the hooks."""
+        event = ctx.event
+        if event.sender not in self.org_users() or ctx.group is None:
+            return  # not the organisation's: ignored by design
+        if not (
+            event.is_message and event.content.get("msgtype") == "m.text" and is_command(event.body)
+        ):
+            if event.is_message and event.content.get("msgtype") in {"m.text", "m.emote"}:
+                await self.on_message(ctx)
+            else:
+                await self.on_event(ctx)
+            return
+        try:
+            words = tokenize(event.body)
+        except CommandError as e:
+            if self.primary:
+                await ctx.fail(str(e))
+            return
+        await self._run_command(ctx, words)
+
+    async def _run_command(self, ctx: Context, words: list[str]) -> None:
+        head = words[0].lower() if words else ""
+        if head == "help":
+            return await self._help(ctx, overview=True) if self.primary else None
+        if head == "ping":
+            return await ctx.reply(
+                f"pong from {self.name}", data=Notice(kind="pong", bot=self.name)
+            )
+        if head in {self.name, self.user_id.split(":")[0].lstrip("@")} and words[1:2] in (
+            ["help"],
+            [],
+        ):
+            return await self._help(ctx, overview=False)
+        found = self.table.match(words)
+        if found is None:
+            if head in self.table.namespaces:
+                names = ", ".join(f"!{c.name}" for c in self.table.in_namespace(head))
+                return await ctx.fail(
+                    f"unknown command !{' '.join(words[:2])}; try one of: {names}"
+                )
+            if self.primary and not any(head in p.table.namespaces for p in self.peers):
+                return await ctx.fail(f"unknown command !{head}; send !help to see every command")
+            return None
+        cmd, rest = found
+        if (
+            ctx.group is not None
+            and ctx.group.trust == "verified"
+            and not ctx.event.device_verified
+        ):
+            return await ctx.fail(
+                "this room accepts commands only from verified devices, and the device you sent "
+                "this from is not verified. Verify it (e.g. with Element's “Verify this device”) "
+                "and send the command again."
+            )
+        try:
+            if cmd.power and ctx.power() < cmd.power:
+                raise PermissionDenied(
+                    f"!{cmd.name} needs power level {cmd.power} in this room (coordinators have "
+                    f"{cmd.power}); yours is {ctx.power()}",
+                    cmd,
+                )
+            kwargs = cmd.bind(rest)
+            await cmd.func(ctx, **kwargs)
+        except CommandError as e:
+            await ctx.fail(str(e), e.command or cmd)
+
+    async def _help(self, ctx: Context, overview: bool) -> None:
+        bots = self.peers if overview else [self]
+        lines, parts = [], []
+        for b in bots:
+            cmds = [c for c in b.table.commands]
+            lines.append(f"{b.name} ({b.user_id}): !{b.name} help")
+            lines += [f"  {c.usage()} — {c.summary}" for c in cmds]
+            items = "".join(
+                f"<li><code>{html.escape(c.usage())}</code> — {html.escape(c.summary)}</li>"
+                for c in cmds
+            )
+            parts.append(
+                f"<p><b>{html.escape(b.name)}</b> ({html.escape(b.user_id)})</p><ul>{items}</ul>"
+            )
+        common = "Every bot answers !ping. Put text with spaces in quotes."
+        await ctx.reply(
+            "\n".join([*lines, common]),
+            html_body="".join(parts) + f"<p>{common}</p>",
+            data=Notice(kind="help", bot=self.name),
+        )
+
+    # -- hooks ----------------------------------------------------------------------------
+
+    async def on_message(self, ctx: Context) -> None:
+        """A plain (non-command) message in an organisation room."""
+
+    async def on_event(self, ctx: Context) -> None:
+        """Any other event (reactions, redactions, polls …)."""
+
+    async def on_tick(self, now_ms: int) -> None:
+        """Called about once a second by the runtime: timers live here."""
+
+    @staticmethod
+    def now_ms() -> int:
+        """Wall-clock time in ms."""
+        return int(time.time() * 1000)

@@ -1,0 +1,253 @@
+"""Provides declared bot commands: typed arguments, shell-style parsing, generated help."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from messenger.errors import MessengerError
+
+SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+MAX_COMMAND_CHARS = 4000
+
+
+class CommandError(MessengerError):
+    """A command could not be run as written; the message says why and how to fix it."""
+
+    def __init__(self, message: str, command: Command | None = None) -> None:
+        self.command = command
+        super().__init__(message)
+
+
+class PermissionDenied(CommandError):
+    """The sender's power level is below what the command needs."""
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional argument. ``parse`` turns the word into a value or raises ValueError."""
+
+    name: str
+    help: str = ""
+    parse: Callable[[str], Any] = str
+    optional: bool = False
+    rest: bool = False  # takes every remaining word, joined by spaces
+
+    def usage(self) -> str:
+        """``<name>``, ``[name]`` or ``<name…>``."""
+        inner = f"{self.name}…" if self.rest else self.name
+        return f"[{inner}]" if self.optional else f"<{inner}>"
+
+
+@dataclass(frozen=True)
+class Opt:
+    """An option ``--name VALUE`` (or a flag ``--name`` when ``flag``)."""
+
+    name: str
+    help: str = ""
+    parse: Callable[[str], Any] = str
+    metavar: str = "VALUE"
+    flag: bool = False
+    repeat: bool = False
+
+    @property
+    def key(self) -> str:
+        """The keyword the handler receives."""
+        return self.name.replace("-", "_")
+
+    def usage(self) -> str:
+        """``[--name VALUE]``."""
+        return f"[--{self.name}]" if self.flag else f"[--{self.name} {self.metavar}]"
+
+
+@dataclass
+class Command:
+    """A declared command: its words, parameters, required power level and handler."""
+
+    path: tuple[str, ...]
+    func: Callable[..., Any]
+    args: Sequence[Arg] = ()
+    opts: Sequence[Opt] = ()
+    summary: str = ""
+    example: str = ""
+    power: int = 0
+    threaded_only: bool = False
+    aliases: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        """``event create``."""
+        return " ".join(self.path)
+
+    def usage(self) -> str:
+        """The usage line, generated from the declaration."""
+        parts = [f"!{self.name}", *(a.usage() for a in self.args), *(o.usage() for o in self.opts)]
+        return " ".join(parts)
+
+    def help_text(self) -> str:
+        """Usage, summary, parameters and example."""
+        lines = [self.usage(), f"  {self.summary}" if self.summary else ""]
+        for a in self.args:
+            if a.help:
+                lines.append(f"  {a.name}: {a.help}")
+        for o in self.opts:
+            if o.help:
+                lines.append(f"  --{o.name}: {o.help}")
+        if self.power:
+            lines.append(f"  needs power level {self.power} in the room")
+        if self.example:
+            lines.append(f"  example: {self.example}")
+        return "\n".join(line for line in lines if line)
+
+    def bind(self, words: list[str]) -> dict[str, Any]:
+        """Parse the words after the command path into handler keywords."""
+        positional: list[str] = []
+        values: dict[str, Any] = {
+            o.key: ([] if o.repeat else (False if o.flag else None)) for o in self.opts
+        }
+        by_name = {o.name: o for o in self.opts}
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word.startswith("--") and len(word) > 2:
+                name, _, inline = word[2:].partition("=")
+                opt = by_name.get(name)
+                if opt is None:
+                    known = ", ".join(f"--{n}" for n in by_name) or "none"
+                    raise CommandError(f"unknown option --{name} (options: {known})", self)
+                if opt.flag:
+                    values[opt.key] = True
+                    i += 1
+                    continue
+                if inline:
+                    raw = inline
+                elif i + 1 < len(words):
+                    raw = words[i + 1]
+                    i += 1
+                else:
+                    raise CommandError(f"--{name} needs a value ({opt.metavar})", self)
+                value = _convert(opt.name, opt.parse, raw, self)
+                if opt.repeat:
+                    values[opt.key].append(value)
+                else:
+                    values[opt.key] = value
+            else:
+                positional.append(word)
+            i += 1
+        for a in self.args:
+            if a.rest:
+                if not positional and not a.optional:
+                    raise CommandError(f"missing {a.name}", self)
+                values[a.name] = (
+                    _convert(a.name, a.parse, " ".join(positional), self) if positional else None
+                )
+                positional = []
+            elif positional:
+                values[a.name] = _convert(a.name, a.parse, positional.pop(0), self)
+            elif a.optional:
+                values[a.name] = None
+            else:
+                raise CommandError(f"missing {a.name}" + (f" ({a.help})" if a.help else ""), self)
+        if positional:
+            extra = " ".join(shlex.quote(p) for p in positional)
+            raise CommandError(
+                f"unexpected extra words: {extra} (put text with spaces in quotes)", self
+            )
+        return values
+
+
+def _convert(name: str, parse: Callable[[str], Any], raw: str, cmd: Command) -> Any:
+    try:
+        return parse(raw)
+    except (ValueError, KeyError) as e:
+        msg = str(e).strip("'\"") or "not valid"
+        raise CommandError(f"{name} {raw!r}: {msg}", cmd) from None
+
+
+def command(
+    name: str,
+    *params: Arg | Opt,
+    summary: str,
+    example: str = "",
+    power: int = 0,
+    aliases: Sequence[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a bot method as the handler of ``!name``; help and usage come from here."""
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.__samverkan_command__ = Command(  # type: ignore[attr-defined]
+            path=tuple(name.split()),
+            func=func,
+            args=[p for p in params if isinstance(p, Arg)],
+            opts=[p for p in params if isinstance(p, Opt)],
+            summary=summary,
+            example=example,
+            power=power,
+            aliases=tuple(tuple(a.split()) for a in aliases),
+        )
+        return func
+
+    return wrap
+
+
+def declared_commands(obj: object) -> list[Command]:
+    """The commands declared on an object's class, bound to the object."""
+    found = []
+    for attr in dir(type(obj)):
+        spec = getattr(getattr(type(obj), attr, None), "__samverkan_command__", None)
+        if isinstance(spec, Command):
+            bound = Command(**{**spec.__dict__, "func": getattr(obj, attr)})
+            found.append(bound)
+    return sorted(found, key=lambda c: c.path)
+
+
+def tokenize(body: str) -> list[str]:
+    """Split ``!word "quoted text" ...`` into words; smart quotes count as quotes."""
+    if len(body) > MAX_COMMAND_CHARS:
+        raise CommandError(
+            f"the command is too long ({len(body)} characters; at most {MAX_COMMAND_CHARS})"
+        )
+    text = body.strip().removeprefix("!").translate(SMART_QUOTES)
+    try:
+        return shlex.split(text)
+    except ValueError as e:
+        raise CommandError(
+            f"cannot read the command: {e} — close every quote you open, "
+            'e.g. !event create "Board meeting" 2026-12-03 14:00'
+        ) from None
+
+
+def is_command(body: str) -> bool:
+    """Whether a message body is a bot command."""
+    return body.startswith("!") and len(body) > 1 and not body[1].isspace()
+
+
+class CommandTable:
+    """Commands of one bot, matched by their longest word path."""
+
+    def __init__(self, commands: Sequence[Command]) -> None:
+        self.commands = list(commands)
+        self._paths: dict[tuple[str, ...], Command] = {}
+        for c in self.commands:
+            for p in (c.path, *c.aliases):
+                self._paths[p] = c
+
+    @property
+    def namespaces(self) -> set[str]:
+        """First words of this bot's commands (``event``, ``tz``)."""
+        return {p[0] for p in self._paths}
+
+    def match(self, words: list[str]) -> tuple[Command, list[str]] | None:
+        """The command whose path is the longest prefix of ``words``, and the rest."""
+        lowered = [w.lower() for w in words]
+        for n in range(min(len(words), 3), 0, -1):
+            cmd = self._paths.get(tuple(lowered[:n]))
+            if cmd is not None:
+                return cmd, words[n:]
+        return None
+
+    def in_namespace(self, word: str) -> list[Command]:
+        """Commands starting with ``word``."""
+        return [c for c in self.commands if c.path[0] == word.lower()]

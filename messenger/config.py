@@ -1,0 +1,267 @@
+"""Provides the organisation file and runtime settings as validated pydantic models."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from messenger.errors import ConfigError
+from messenger.ids import is_user_id
+
+
+@cache
+def language_codes() -> frozenset[str]:
+    """The ISO 639-1 codes Samverkan can detect offline (those lingua knows)."""
+    from lingua import Language
+
+    return frozenset(lang.iso_code_639_1.name.lower() for lang in Language.all())
+
+
+def check_languages(codes: list[str]) -> list[str]:
+    """Normalise and validate language codes; raise ValueError naming the bad ones."""
+    out = [c.strip().lower() for c in codes]
+    bad = [c for c in out if c not in language_codes()]
+    if bad:
+        raise ValueError(
+            f"unknown language code(s) {', '.join(map(repr, bad))}; use ISO 639-1 codes such as "
+            f"'sv', 'da', 'nb', 'en', 'sw', 'mk' (Norwegian is 'nb' or 'nn')"
+        )
+    return list(dict.fromkeys(out))
+
+
+def slugify(name: str) -> str:
+    """A stable, ASCII room key for a group name (``Nordic policy`` → ``nordic-policy``)."""
+    table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ø": "o", "æ": "ae", "ü": "u", "é": "e"})
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower().translate(table)).strip("-")
+    return slug or "group"
+
+
+class Strict(BaseModel):
+    """Base for file models: unknown keys are errors, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(Strict):
+    """The ``[organisation]`` table."""
+
+    name: str = Field(min_length=1, description="The organisation's display name; names the space.")
+    languages: list[str] = Field(default=["en"], description="Default working languages.")
+
+    _langs = field_validator("languages")(classmethod(lambda cls, v: check_languages(v)))
+
+
+class HomeserverSettings(Strict):
+    """The ``[homeserver]`` table: the embedded Synapse, or an existing server by ``url``."""
+
+    server_name: str = Field(default="localhost", description="The Matrix server name.")
+    port: int = Field(
+        default=8008, ge=1, le=65535, description="Loopback port of the embedded server."
+    )
+    url: str | None = Field(default=None, description="Use this existing homeserver instead.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL such as 'https://matrix.example.org'")
+        return v.rstrip("/") if v else v
+
+    @property
+    def embedded(self) -> bool:
+        """Whether Samverkan runs its own Synapse."""
+        return self.url is None
+
+    @property
+    def client_url(self) -> str:
+        """The URL clients use."""
+        return self.url or f"http://127.0.0.1:{self.port}"
+
+
+class BotSettings(Strict):
+    """The ``[bots]`` table: localparts of the bot accounts and their defaults."""
+
+    service: str = Field(
+        default="samverkan",
+        description="Localpart of the provisioning account that owns the rooms.",
+    )
+    events: str = Field(default="events", description="Localpart of the events bot.")
+    resources: str = Field(default="resources", description="Localpart of the resources bot.")
+    translate: str = Field(default="translate", description="Localpart of the translation bot.")
+    enabled: list[Literal["events", "resources", "translate"]] = Field(
+        default=["events", "resources", "translate"], description="Bots the runtime hosts."
+    )
+    default_reminders: list[str] = Field(
+        default=["24h", "1h"], description="Reminders every new event gets before it starts."
+    )
+    machine_translation_url: str | None = Field(
+        default=None,
+        description="A self-hosted LibreTranslate URL; nothing else is ever contacted.",
+    )
+    argos_models_path: str | None = Field(
+        default=None, description="Local directory of Argos Translate models."
+    )
+
+    @field_validator("service", "events", "resources", "translate")
+    @classmethod
+    def _localpart(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9._=\-/]+", v):
+            raise ValueError("a localpart may use only a-z, 0-9 and . _ = - /")
+        return v
+
+
+class Group(Strict):
+    """Common fields of a working group and a partnership."""
+
+    name: str = Field(min_length=1, description="Room name.")
+    topic: str = Field(default="", description="Room topic (room state is not encrypted).")
+    languages: list[str] = Field(default_factory=list, description="Working languages.")
+    coordinators: list[str] = Field(default_factory=list, description="Power level 50.")
+    members: list[str] = Field(default_factory=list, description="Invited members.")
+    trust: Literal["tofu", "verified"] = Field(
+        default="tofu", description="'verified': bots refuse commands from unverified devices."
+    )
+
+    _langs = field_validator("languages")(classmethod(lambda cls, v: check_languages(v)))
+
+    @field_validator("coordinators", "members")
+    @classmethod
+    def _users(cls, v: list[str]) -> list[str]:
+        bad = [u for u in v if not is_user_id(u)]
+        if bad:
+            raise ValueError(
+                f"not a Matrix user ID: {', '.join(map(repr, bad))}; write '@name:server'"
+            )
+        return list(dict.fromkeys(v))
+
+    @property
+    def slug(self) -> str:
+        """Stable key of the room."""
+        return slugify(self.name)
+
+    @property
+    def kind(self) -> str:
+        """``working_group`` or ``partnership``."""
+        return "working_group"
+
+    @property
+    def everyone(self) -> list[str]:
+        """Coordinators and members, without duplicates."""
+        return list(dict.fromkeys([*self.coordinators, *self.members]))
+
+
+class WorkingGroup(Group):
+    """A ``[[working_group]]``."""
+
+
+class Partnership(Group):
+    """A ``[[partnership]]`` with a sister party."""
+
+    partners: list[str] = Field(default_factory=list, description="Names of partner organisations.")
+
+    @property
+    def kind(self) -> str:
+        """``partnership``."""
+        return "partnership"
+
+
+class OrgFile(Strict):
+    """The whole organisation file."""
+
+    organisation: Organisation
+    homeserver: HomeserverSettings = HomeserverSettings()
+    bots: BotSettings = BotSettings()
+    working_group: list[WorkingGroup] = Field(default_factory=list)
+    partnership: list[Partnership] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> OrgFile:
+        seen: dict[str, str] = {}
+        for g in self.groups:
+            if g.slug in seen:
+                raise ValueError(f"two groups named alike: {seen[g.slug]!r} and {g.name!r}")
+            seen[g.slug] = g.name
+        return self
+
+    @property
+    def groups(self) -> list[Group]:
+        """Working groups then partnerships."""
+        return [*self.working_group, *self.partnership]
+
+    def group_languages(self, group: Group) -> list[str]:
+        """A group's working languages, defaulting to the organisation's."""
+        return group.languages or self.organisation.languages
+
+    def bot_user_ids(self) -> dict[str, str]:
+        """Enabled bot name → user ID."""
+        server = self.homeserver.server_name
+        return {name: f"@{getattr(self.bots, name)}:{server}" for name in self.bots.enabled}
+
+    def service_user_id(self) -> str:
+        """The provisioning account that owns the space and rooms."""
+        return f"@{self.bots.service}:{self.homeserver.server_name}"
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check its spelling against the README's organisation file)"
+    return f"{loc}: {msg}"
+
+
+def parse_org(text: str, source: str = "organisation file") -> OrgFile:
+    """Parse and validate TOML text; every problem is listed in the ConfigError."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source} is not valid TOML: {e}") from None
+    try:
+        return OrgFile.model_validate(raw)
+    except ValidationError as e:
+        problems = [_describe(dict(err)) for err in e.errors()]
+        raise ConfigError(f"{source} has {len(problems)} problem(s):", problems) from None
+
+
+def load_org(path: Path) -> OrgFile:
+    """Read and validate an organisation file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such organisation file (pass --config PATH)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read it: {e}") from None
+    return parse_org(text, str(path))
+
+
+class Settings(BaseModel):
+    """Runtime settings: where data lives and what unlocks it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    home: Path = Field(description="Data directory ($SAMVERKAN_HOME, default ./.samverkan).")
+    passphrase: SecretStr = Field(description="Unlocks every vault under ``home``.")
+    org: OrgFile = Field(description="The organisation file.")
+    fast_kdf: bool = Field(
+        default=False, description="Minimum Argon2id cost; for tests and the demo only."
+    )
+
+    @classmethod
+    def from_env(cls, org: OrgFile, passphrase: str, fast_kdf: bool = False) -> Settings:
+        """Settings with ``home`` from ``$SAMVERKAN_HOME``."""
+        home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).resolve()
+        return cls(home=home, passphrase=SecretStr(passphrase), org=org, fast_kdf=fast_kdf)

@@ -1,0 +1,237 @@
+"""Provides the encrypted local state store: documents, processed events and the outbox.
+
+Every payload column is sealed with the vault (XSalsa20-Poly1305), bound to its table and
+key, so nothing a user wrote lies on disk in plaintext. Keys and event IDs stay readable:
+they are identifiers, never content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from crypto.vault import Vault
+from messenger.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key));
+CREATE TABLE IF NOT EXISTS processed (event_id TEXT PRIMARY KEY, ts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    txn_id TEXT NOT NULL UNIQUE,
+    room_id TEXT NOT NULL,
+    key TEXT,
+    payload BLOB NOT NULL,
+    event_id TEXT,
+    created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (event_id) WHERE event_id IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key);
+"""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message waiting in (or sent from) the outbox."""
+
+    seq: int
+    txn_id: str
+    room_id: str
+    key: str | None
+    event_type: str
+    content: dict[str, Any]
+
+
+class Tx:
+    """Writes inside one atomic store transaction (see ``StateStore.transaction``)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._s = store
+
+    async def get(self, ns: str, key: str) -> Any:
+        """Read a document, seeing this transaction's own writes."""
+        return await self._s._get(ns, key)
+
+    async def items(self, ns: str) -> list[tuple[str, Any]]:
+        """Every document in a namespace."""
+        return await self._s._items(ns)
+
+    async def put(self, ns: str, key: str, value: Any) -> None:
+        """Write a JSON-serialisable document."""
+        await self._s._put(ns, key, value)
+
+    async def delete(self, ns: str, key: str) -> None:
+        """Remove a document."""
+        await self._s._db.execute("DELETE FROM docs WHERE ns=? AND key=?", (ns, key))
+
+    async def mark_processed(self, event_id: str) -> None:
+        """Record that an incoming event has been handled."""
+        await self._s._db.execute(
+            "INSERT OR IGNORE INTO processed (event_id, ts) VALUES (?, ?)",
+            (event_id, int(time.time() * 1000)),
+        )
+
+    async def enqueue(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        *,
+        txn_id: str,
+        event_type: str = "m.room.message",
+        key: str | None = None,
+    ) -> None:
+        """Queue a message; its transaction ID is fixed now, so a retry never duplicates it."""
+        payload = json.dumps({"type": event_type, "content": content}).encode()
+        sealed = self._s._seal(payload, f"outbox:{txn_id}")
+        await self._s._db.execute(
+            "INSERT OR IGNORE INTO outbox (txn_id, room_id, key, payload, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (txn_id, room_id, key, sealed, int(time.time() * 1000)),
+        )
+
+
+class StateStore:
+    """An aiosqlite database whose payloads are sealed with a ``Vault``.
+
+    One connection, one asyncio lock: transactions never interleave, so a read-check-write
+    inside ``transaction()`` is atomic against every other coroutine of the process.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, vault: Vault) -> None:
+        self._db = db
+        self._vault = vault
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, vault: Vault) -> StateStore:
+        """Open (creating if needed) the store at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.executescript(SCHEMA)
+        return cls(db, vault)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._db.close()
+
+    def _seal(self, data: bytes, context: str) -> bytes:
+        return self._vault.seal(data, context=context.encode())
+
+    def _open(self, data: bytes, context: str) -> bytes:
+        return self._vault.open(data, context=context.encode())
+
+    async def _get(self, ns: str, key: str) -> Any:
+        async with self._db.execute(
+            "SELECT value FROM docs WHERE ns=? AND key=?", (ns, key)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return json.loads(self._open(row[0], f"docs:{ns}:{key}"))
+
+    async def _items(self, ns: str) -> list[tuple[str, Any]]:
+        async with self._db.execute(
+            "SELECT key, value FROM docs WHERE ns=? ORDER BY rowid", (ns,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(k, json.loads(self._open(v, f"docs:{ns}:{k}"))) for k, v in rows]
+
+    async def _put(self, ns: str, key: str, value: Any) -> None:
+        sealed = self._seal(json.dumps(value).encode(), f"docs:{ns}:{key}")
+        await self._db.execute(
+            "INSERT INTO docs (ns, key, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (ns, key) DO UPDATE SET value=excluded.value",
+            (ns, key, sealed),
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """An atomic unit: all writes commit together or none do."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self)
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            else:
+                await self._db.execute("COMMIT")
+
+    async def get(self, ns: str, key: str) -> Any:
+        """Read one document (None if absent)."""
+        async with self._lock:
+            return await self._get(ns, key)
+
+    async def items(self, ns: str) -> list[tuple[str, Any]]:
+        """Every document in a namespace, in insertion order."""
+        async with self._lock:
+            return await self._items(ns)
+
+    async def put(self, ns: str, key: str, value: Any) -> None:
+        """Write one document in its own transaction."""
+        async with self.transaction() as tx:
+            await tx.put(ns, key, value)
+
+    async def delete(self, ns: str, key: str) -> None:
+        """Remove one document."""
+        async with self.transaction() as tx:
+            await tx.delete(ns, key)
+
+    async def is_processed(self, event_id: str) -> bool:
+        """Whether an incoming event was already handled."""
+        async with (
+            self._lock,
+            self._db.execute("SELECT 1 FROM processed WHERE event_id=?", (event_id,)) as cur,
+        ):
+            return await cur.fetchone() is not None
+
+    async def pending(self) -> list[Outgoing]:
+        """Outbox messages not yet acknowledged by the homeserver, oldest first."""
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT seq, txn_id, room_id, key, payload FROM outbox"
+                " WHERE event_id IS NULL ORDER BY seq"
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        out = []
+        for seq, txn_id, room_id, key, payload in rows:
+            data = json.loads(self._open(payload, f"outbox:{txn_id}"))
+            out.append(Outgoing(seq, txn_id, room_id, key, data["type"], data["content"]))
+        return out
+
+    async def mark_sent(self, txn_id: str, event_id: str) -> None:
+        """Record the event ID the homeserver gave an outbox message."""
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE outbox SET event_id=? WHERE txn_id=?", (event_id, txn_id)
+            )
+
+    async def sent_event_id(self, key: str) -> str | None:
+        """The event ID of the first sent message queued under ``key``."""
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT event_id FROM outbox WHERE key=? AND event_id IS NOT NULL"
+            " ORDER BY seq LIMIT 1",
+                (key,),
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+
+def raise_store(e: Exception) -> StoreError:
+    """Wrap a low-level failure."""
+    return StoreError(f"the local state store failed: {e}")

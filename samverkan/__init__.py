@@ -1,0 +1,1 @@
+"""Provides the ``samverkan`` command: the composition root above tui/ and bots/."""

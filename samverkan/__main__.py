@@ -1,0 +1,5 @@
+"""Provides ``python -m samverkan``."""
+
+from samverkan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,286 @@
+"""Provides the ``samverkan`` command line: up, demo, tui, org, account, status, rekey."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from messenger.config import OrgFile, Settings, load_org
+from messenger.errors import MessengerError
+
+log = logging.getLogger("samverkan")
+
+DEFAULT_CONFIG = Path("org.toml")
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "org.toml"
+DEMO_PASSPHRASE = "samverkan-demo-passphrase"
+HEARTBEAT_FILE = "runtime-status.json"
+
+
+class UsageProblem(Exception):
+    """A CLI argument or environment problem, reported without a traceback."""
+
+
+def passphrase(prompt: bool = True) -> str:
+    """The passphrase from $SAMVERKAN_PASSPHRASE or a prompt."""
+    value = os.environ.get("SAMVERKAN_PASSPHRASE")
+    if value:
+        return value
+    if prompt and sys.stdin.isatty():
+        return getpass.getpass("Samverkan passphrase: ")
+    raise UsageProblem(
+        "no passphrase: set SAMVERKAN_PASSPHRASE or run in a terminal to be asked for it"
+    )
+
+
+def settings_for(args: argparse.Namespace, org: OrgFile | None = None) -> Settings:
+    """Settings from the CLI arguments and environment."""
+    org = org or load_org(args.config)
+    fast = os.environ.get("SAMVERKAN_FAST_KDF") == "1"
+    return Settings.from_env(org, passphrase(), fast_kdf=fast)
+
+
+def write_heartbeat(home: Path, runtime: Any) -> None:
+    """Record each bot's last successful sync for ``status`` (no private data)."""
+    data = {
+        b.name: {
+            "user_id": b.user_id,
+            "device_id": b.session.device_id,
+            "syncing": b.session.sync_ok,
+            "at": time.time(),
+        }
+        for b in runtime.bots
+    }
+    tmp = home / (HEARTBEAT_FILE + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(home / HEARTBEAT_FILE)
+
+
+async def run_until_signal(
+    settings: Settings, on_ready: Callable[[Any], Awaitable[None]] | None = None
+) -> None:
+    """``up``: homeserver, provisioning, bots; until SIGINT/SIGTERM, then a clean shutdown."""
+    from bots.runtime import make_runtime
+    from messenger.deployment import Deployment
+    from messenger.provision import Provisioner
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    deployment = await Deployment.open(settings)
+    runtime = None
+    try:
+        await deployment.start_homeserver()
+        print(f"homeserver ready at {deployment.url}", flush=True)
+        for bot_id in settings.org.bot_user_ids().values():
+            await deployment.ensure_account(bot_id)
+        service = await deployment.service_session()
+        try:
+            report = await Provisioner(service, settings.org).apply()
+        finally:
+            await service.close()
+        for line in report.applied:
+            print(f"applied: {line}", flush=True)
+        for line in report.failed:
+            print(f"could not: {line}", flush=True)
+        runtime = await make_runtime(deployment)
+        runtime.start()
+        print(f"bots running: {', '.join(b.user_id for b in runtime.bots)}", flush=True)
+        if on_ready:
+            await on_ready(deployment)
+        while not stop.is_set():
+            write_heartbeat(settings.home, runtime)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)
+            if runtime.failed.is_set():
+                raise MessengerError("a bot task failed; see the log above")
+        print("stopping…", flush=True)
+    finally:
+        if runtime:
+            await runtime.stop()
+        await deployment.close()
+        with contextlib.suppress(FileNotFoundError):
+            (settings.home / HEARTBEAT_FILE).unlink()
+    print("stopped cleanly", flush=True)
+
+
+async def cmd_up(args: argparse.Namespace) -> int:
+    await run_until_signal(settings_for(args))
+    return 0
+
+
+async def cmd_org(args: argparse.Namespace) -> int:
+    from messenger.deployment import Deployment
+    from messenger.homeserver import wait_ready
+    from messenger.provision import Provisioner
+
+    settings = settings_for(args)
+    deployment = await Deployment.open(settings)
+    started = False
+    try:
+        try:
+            await wait_ready(deployment.url, 1)
+        except MessengerError:
+            if deployment.synapse is None:
+                raise
+            await deployment.start_homeserver()
+            started = True
+        if args.action == "apply":
+            for bot_id in settings.org.bot_user_ids().values():
+                await deployment.ensure_account(bot_id)
+        service = await deployment.service_session()
+        try:
+            prov = Provisioner(service, settings.org)
+            if args.action == "check":
+                changes = await prov.plan()
+                for c in changes:
+                    print(f"would {c.description}")
+                print(
+                    "no changes: the homeserver matches the file"
+                    if not changes
+                    else f"{len(changes)} change(s); run `samverkan org apply` to make them"
+                )
+                return 0
+            report = await prov.apply()
+            for line in report.applied:
+                print(f"applied: {line}")
+            for line in report.failed:
+                print(f"could not: {line}", file=sys.stderr)
+            if not report.applied and not report.failed:
+                print("no changes: the homeserver matches the file")
+            return 1 if report.failed else 0
+        finally:
+            await service.close()
+    finally:
+        if started and deployment.synapse:
+            await deployment.synapse.stop()
+        await deployment.store.close()
+
+
+async def cmd_account(args: argparse.Namespace) -> int:
+    from messenger.deployment import Deployment
+
+    settings = settings_for(args)
+    pw = args.password
+    if pw is None:
+        if not sys.stdin.isatty():
+            raise UsageProblem("no password: pass --password P or run in a terminal to be asked")
+        pw = getpass.getpass(f"password for {args.user}: ")
+    if len(pw) < 8:
+        raise UsageProblem("the password is too short: use at least 8 characters")
+    deployment = await Deployment.open(settings)
+    started = False
+    try:
+        from messenger.homeserver import wait_ready
+
+        try:
+            await wait_ready(deployment.url, 1)
+        except MessengerError:
+            await deployment.start_homeserver()
+            started = True
+        user_id, _ = await deployment.ensure_account(args.user, pw)
+        print(f"account {user_id} is ready on {deployment.url}")
+        return 0
+    finally:
+        if started and deployment.synapse:
+            await deployment.synapse.stop()
+        await deployment.store.close()
+
+
+async def cmd_status(args: argparse.Namespace) -> int:
+    from samverkan.status import status_table
+
+    settings = settings_for(args)
+    rows, ok = await status_table(settings, HEARTBEAT_FILE)
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+    return 0 if ok else 1
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from samverkan.demo import run_demo
+
+    return await run_demo(args)
+
+
+async def cmd_tui(args: argparse.Namespace) -> int:
+    from samverkan.tui_entry import run_tui
+
+    return await run_tui(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (its help is the CLI's reference)."""
+    p = argparse.ArgumentParser(
+        prog="samverkan", description="End-to-end encrypted coordination on Matrix."
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument(
+            "--config",
+            type=Path,
+            default=DEFAULT_CONFIG,
+            help="organisation file (default org.toml)",
+        )
+        return sp
+
+    with_config(
+        sub.add_parser("up", help="start homeserver, apply the organisation file, run the bots")
+    ).set_defaults(func=cmd_up)
+    demo = sub.add_parser("demo", help="run everything with examples/org.toml and demo accounts")
+    demo.add_argument("--no-tui", action="store_true", help="do not open the terminal client")
+    demo.add_argument(
+        "--showcase-only", action="store_true", help="run the scripted showcase and exit"
+    )
+    demo.set_defaults(func=cmd_demo)
+    tui = with_config(sub.add_parser("tui", help="the coordinator's terminal client"))
+    tui.add_argument("--user", help="Matrix user ID or localpart")
+    tui.set_defaults(func=cmd_tui)
+    org = sub.add_parser("org", help="reconcile the homeserver with the organisation file")
+    org_sub = org.add_subparsers(dest="action", required=True, metavar="ACTION")
+    with_config(org_sub.add_parser("apply", help="make the changes")).set_defaults(func=cmd_org)
+    with_config(org_sub.add_parser("check", help="print what apply would change")).set_defaults(
+        func=cmd_org
+    )
+    acc = sub.add_parser("account", help="manage accounts on the embedded homeserver")
+    acc_sub = acc.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = with_config(acc_sub.add_parser("add", help="register an account"))
+    add.add_argument("user", help="localpart or @user:server")
+    add.add_argument("--password", help="prompted for when not given")
+    add.set_defaults(func=cmd_account)
+    with_config(
+        sub.add_parser("status", help="homeserver, bots, encryption and keys as a table")
+    ).set_defaults(func=cmd_status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``samverkan`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("nio", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return asyncio.run(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except (MessengerError, UsageProblem) as e:
+        print(f"samverkan: {e}", file=sys.stderr)
+        return 2

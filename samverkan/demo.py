@@ -1,0 +1,97 @@
+"""Provides ``samverkan demo``: the example organisation, seeded accounts, a showcase, the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from messenger.config import OrgFile, Settings, load_org
+from messenger.deployment import Deployment
+from messenger.homeserver import free_port
+from messenger.ids import localpart, server_of
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "org.toml"
+DEMO_PASSPHRASE = "samverkan-demo-passphrase"
+COORDINATOR = "anna"
+
+
+def demo_password(user: str) -> str:
+    """The printed password of a demo account."""
+    return f"demo-{localpart(user)}"
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on the loopback port."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def demo_org() -> OrgFile:
+    """examples/org.toml, moved to a free port if 8008 is taken."""
+    org = load_org(EXAMPLE)
+    if not port_free(org.homeserver.port):
+        port = free_port()
+        print(f"port {org.homeserver.port} is taken; the demo homeserver uses {port}")
+        org = org.model_copy(
+            update={"homeserver": org.homeserver.model_copy(update={"port": port})}
+        )
+    return org
+
+
+def demo_users(org: OrgFile) -> list[str]:
+    """Every local person named in the organisation file."""
+    people = {u for g in org.groups for u in g.everyone}
+    return sorted(u for u in people if server_of(u) == org.homeserver.server_name)
+
+
+async def seed(deployment: Deployment, org: OrgFile) -> None:
+    """Register the demo people and print their passwords."""
+    print("demo accounts (password in brackets):")
+    for user in demo_users(org):
+        user_id, _ = await deployment.ensure_account(user, demo_password(user))
+        print(f"  {user_id}  [{demo_password(user)}]")
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    """Run ``up`` on the example organisation, show the bots at work, then open the TUI."""
+    from samverkan.cli import run_until_signal
+    from samverkan.showcase import showcase
+
+    org = demo_org()
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan-demo")).absolute()
+    print(f"demo data in {home}; the demo passphrase is {DEMO_PASSPHRASE!r} (demo only!)")
+    settings = Settings(home=home, passphrase=SecretStr(DEMO_PASSPHRASE), org=org)
+
+    async def on_ready(deployment: Deployment) -> None:
+        await showcase(deployment, org, COORDINATOR, demo_password(COORDINATOR))
+        print(f"\nConnect Element to {deployment.url} and log in as any demo account above.")
+        if args.showcase_only:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
+            from samverkan.tui_entry import open_tui_in_process
+
+            await open_tui_in_process(
+                settings,
+                deployment.url,
+                f"@{COORDINATOR}:{org.homeserver.server_name}",
+                demo_password(COORDINATOR),
+            )
+            os.kill(os.getpid(), signal.SIGTERM)
+        else:
+            print("running; press Ctrl-C to stop")
+
+    deployment = await Deployment.open(settings)
+    try:
+        await deployment.start_homeserver()
+        await seed(deployment, org)
+    finally:
+        await deployment.close()
+    await run_until_signal(settings, on_ready)
+    return 0

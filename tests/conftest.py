@@ -1,0 +1,69 @@
+"""Shared fixtures: one real Synapse per test session, fresh users and organisations per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from messenger.homeserver import EmbeddedSynapse, free_port, register_user
+from tests.helpers import Member, OrgEnv
+
+os.environ.setdefault("SAMVERKAN_FAST_KDF", "1")
+
+
+@pytest.fixture(scope="session")
+async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedSynapse]:
+    """A real Synapse on a free loopback port, started once for the whole test session."""
+    hs = EmbeddedSynapse(tmp_path_factory.mktemp("synapse"), "localhost", free_port())
+    await hs.start()
+    yield hs
+    await hs.stop()
+
+
+def unique(prefix: str) -> str:
+    """A localpart no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def make_user(synapse: EmbeddedSynapse) -> Callable[[str], Awaitable[tuple[str, str]]]:
+    """Register a fresh account; returns (user ID, password)."""
+
+    async def make(prefix: str = "user") -> tuple[str, str]:
+        name = unique(prefix)
+        password = f"pw-{name}"
+        user_id = await register_user(
+            synapse.url, synapse.shared_secret, name, password, server_name="localhost"
+        )
+        return user_id, password
+
+    return make
+
+
+@pytest.fixture
+async def member_factory(
+    synapse: EmbeddedSynapse, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[Member]]]:
+    """Logged-in plain nio clients with E2EE: a member's view, independent of our Session."""
+    members: list[Member] = []
+
+    async def make(user_id: str, password: str) -> Member:
+        m = await Member.login(synapse.url, user_id, password, tmp_path / f"member-{len(members)}")
+        members.append(m)
+        return m
+
+    yield make
+    for m in members:
+        await m.close()
+
+
+@pytest.fixture
+async def org_env(synapse: EmbeddedSynapse, tmp_path: Path, make_user) -> AsyncIterator[OrgEnv]:  # type: ignore[no-untyped-def]
+    """A fresh organisation (unique bot and service accounts) on the shared Synapse."""
+    env = OrgEnv(synapse, tmp_path / "home", suffix=uuid.uuid4().hex[:8], make_user=make_user)
+    yield env
+    await env.close()

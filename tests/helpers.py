@@ -1,0 +1,236 @@
+"""Test helpers: a plain nio member client and an organisation environment on the test Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import textwrap
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MegolmEvent
+
+from bots.runtime import Runtime, make_runtime
+from messenger.config import Settings, parse_org
+from messenger.deployment import Deployment
+from messenger.homeserver import EmbeddedSynapse
+from messenger.provision import Provisioner
+
+WAIT_S = 30.0
+
+
+class Member:
+    """A person's Matrix client: plain matrix-nio with E2EE, syncing in the background.
+
+    It auto-joins invites, keeps every timeline event it sees (decrypted where it can), and
+    trusts devices on first use so it can send encrypted messages.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.events: list[tuple[str, Any]] = []  # (room_id, nio event)
+        self._task: asyncio.Task[None] | None = None
+        self._new = asyncio.Event()
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    @classmethod
+    async def login(cls, url: str, user_id: str, password: str, store: Path) -> Member:
+        await asyncio.to_thread(store.mkdir, parents=True, exist_ok=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        client = AsyncClient(url, user_id, store_path=str(store), config=config)
+        resp = await client.login(password, device_name="test member")
+        assert getattr(resp, "access_token", None), resp
+        if client.should_upload_keys:
+            await client.keys_upload()
+        m = cls(client)
+        m._task = asyncio.create_task(m._loop())
+        return m
+
+    async def _loop(self) -> None:
+        while True:
+            resp = await self.client.sync(
+                timeout=1000, sync_filter={"room": {"timeline": {"limit": 100}}}
+            )
+            if not hasattr(resp, "rooms"):
+                await asyncio.sleep(0.5)
+                continue
+            for room_id, info in resp.rooms.invite.items():
+                if any(isinstance(e, InviteMemberEvent) for e in info.invite_state):
+                    await self.client.join(room_id)
+            for room_id, info in resp.rooms.join.items():
+                for ev in info.timeline.events:
+                    self.events.append((room_id, ev))
+            if self.client.should_upload_keys:
+                await self.client.keys_upload()
+            if self.client.should_query_keys:
+                await self.client.keys_query()
+            if self.client.should_claim_keys:
+                await self.client.keys_claim(self.client.get_users_for_key_claiming())
+            await self.client.send_to_device_messages()
+            self._retry_decrypt()
+            self._new.set()
+
+    def _retry_decrypt(self) -> None:
+        for i, (room_id, ev) in enumerate(self.events):
+            if isinstance(ev, MegolmEvent):
+                with contextlib.suppress(Exception):
+                    ev.room_id = room_id
+                    dec = self.client.decrypt_event(ev)
+                    if not isinstance(dec, MegolmEvent):
+                        self.events[i] = (room_id, dec)
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.client.close()
+
+    async def wait_joined(self, room_id: str, timeout: float = WAIT_S) -> None:
+        async def joined() -> bool:
+            return room_id in self.client.rooms and self.user_id in self.client.rooms[room_id].users
+
+        await self.wait_until(joined, timeout)
+
+    async def wait_until(
+        self, pred: Callable[[], Awaitable[bool]], timeout: float = WAIT_S
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await pred():
+            if loop.time() > deadline:
+                raise TimeoutError("condition not met in time")
+            self._new.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new.wait(), 0.5)
+
+    async def send(self, room_id: str, body: str, **extra: Any) -> str:
+        content = {"msgtype": "m.text", "body": body, **extra}
+        return await self.send_event(room_id, "m.room.message", content)
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        resp = await self.client.room_send(
+            room_id, event_type, content, ignore_unverified_devices=True, tx_id=uuid.uuid4().hex
+        )
+        assert hasattr(resp, "event_id"), resp
+        return str(resp.event_id)
+
+    def replies_to(self, event_id: str, sender: str | None = None) -> list[dict[str, Any]]:
+        """Decrypted messages whose reply/thread points at ``event_id``, as event sources."""
+        out = []
+        for _room, ev in self.events:
+            src = getattr(ev, "source", {})
+            content = src.get("content", {})
+            rel = content.get("m.relates_to", {})
+            target = rel.get("m.in_reply_to", {}).get("event_id")
+            if target == event_id and (sender is None or src.get("sender") == sender):
+                out.append(src)
+        return out
+
+    async def wait_reply(
+        self, event_id: str, sender: str | None = None, count: int = 1, timeout: float = WAIT_S
+    ) -> list[dict[str, Any]]:
+        async def enough() -> bool:
+            return len(self.replies_to(event_id, sender)) >= count
+
+        await self.wait_until(enough, timeout)
+        return self.replies_to(event_id, sender)
+
+    def undecryptable(self) -> list[Any]:
+        return [ev for _r, ev in self.events if isinstance(ev, MegolmEvent)]
+
+
+class OrgEnv:
+    """An organisation file with unique accounts, a deployment on the shared Synapse, and helpers."""
+
+    def __init__(self, synapse: EmbeddedSynapse, home: Path, suffix: str, make_user: Any) -> None:
+        self.synapse = synapse
+        self.home = home
+        self.suffix = suffix
+        self.make_user = make_user
+        self.deployment: Deployment | None = None
+        self.runtime: Runtime | None = None
+        self.org_text = ""
+
+    def bots_table(self) -> str:
+        s = self.suffix
+        return textwrap.dedent(f"""
+            [bots]
+            service = "svc-{s}"
+            events = "events-{s}"
+            resources = "resources-{s}"
+            translate = "translate-{s}"
+        """)
+
+    def write_org(self, body: str, name: str | None = None) -> Settings:
+        text = (
+            textwrap.dedent(f"""
+            [organisation]
+            name = "{name or "Test org " + self.suffix}"
+            languages = ["sv", "en"]
+            [homeserver]
+            server_name = "localhost"
+            port = {self.synapse.port}
+        """)
+            + self.bots_table()
+            + textwrap.dedent(body)
+        )
+        self.org_text = text
+        return Settings(
+            home=self.home, passphrase="test passphrase", org=parse_org(text), fast_kdf=True
+        )  # type: ignore[arg-type]
+
+    async def open(self, settings: Settings) -> Deployment:
+        if self.deployment is None:
+            self.deployment = await Deployment.open(settings, synapse=self.synapse)
+        else:
+            self.deployment.settings = settings
+        for bot in settings.org.bot_user_ids().values():
+            await self.deployment.ensure_account(bot)
+        return self.deployment
+
+    async def apply(self, settings: Settings) -> Any:
+        dep = await self.open(settings)
+        service = await dep.service_session()
+        try:
+            return await Provisioner(service, settings.org).apply()
+        finally:
+            await service.close()
+
+    async def plan(self, settings: Settings) -> list[Any]:
+        dep = await self.open(settings)
+        service = await dep.service_session()
+        try:
+            return await Provisioner(service, settings.org).plan()
+        finally:
+            await service.close()
+
+    async def start_bots(self, settings: Settings, names: list[str] | None = None) -> Runtime:
+        dep = await self.open(settings)
+        self.runtime = await make_runtime(dep, names)
+        self.runtime.start()
+        return self.runtime
+
+    async def stop_bots(self) -> None:
+        if self.runtime:
+            await self.runtime.stop()
+            self.runtime = None
+
+    async def room_id(self, slug: str) -> str:
+        assert self.deployment
+        service = await self.deployment.service_session()
+        try:
+            existing = await Provisioner(service, self.deployment.settings.org).existing()
+            return existing[slug].room_id
+        finally:
+            await service.close()
+
+    async def close(self) -> None:
+        await self.stop_bots()
+        if self.deployment:
+            await self.deployment.close()
