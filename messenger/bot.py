@@ -6,6 +6,7 @@ import hashlib
 import html
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from messenger.commands import (
@@ -185,6 +186,7 @@ class Bot:
         self.primary = True
         self._joined_ts: dict[str, int] = {}
         self._groups: dict[str, Group | None] = {}
+        self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
 
     @property
     def user_id(self) -> str:
@@ -376,7 +378,27 @@ class Bot:
     async def on_tick(self, now_ms: int) -> None:
         """Called about once a second by the runtime: timers live here."""
 
-    @staticmethod
-    def now_ms() -> int:
-        """Wall-clock time in ms."""
-        return int(time.time() * 1000)
+    def now_ms(self) -> int:
+        """The bot's clock in ms (tests replace ``clock`` to move time)."""
+        return self.clock()
+
+    async def queue(
+        self,
+        tx: Tx,
+        room_id: str,
+        content: dict[str, Any],
+        *,
+        cause: str,
+        key: str | None = None,
+        event_type: str = "m.room.message",
+    ) -> str:
+        """Queue a message not caused by an incoming event (a reminder, a timer).
+
+        ``cause`` names what caused it (e.g. ``reminder:ID:1h``) and fixes the transaction ID,
+        so the same cause never sends twice. Returns the outbox key.
+        """
+        key = key or f"cause:{cause}"
+        await tx.enqueue(
+            room_id, content, txn_id=txn_for(self.user_id, cause), key=key, event_type=event_type
+        )
+        return key

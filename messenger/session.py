@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -298,6 +299,35 @@ class Session:
             ids = {f.event_id for f in fresh}
             batch.events = [e for e in batch.events if e.event_id not in ids] + fresh
 
+    async def fetch_event(self, room_id: str, event_id: str) -> Incoming:
+        """One event by ID, decrypted when we hold its key."""
+        resp = await guarded(self.client.room_get_event(room_id, event_id), "fetching an event")
+        ev = resp.event
+        if isinstance(ev, MegolmEvent):
+            ev.room_id = room_id
+            with contextlib.suppress(EncryptionError):
+                ev = self.client.decrypt_event(ev)
+        return self._incoming(room_id, ev)
+
+    async def upload_encrypted(self, data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
+        """Upload an encrypted attachment; return the ``file`` block of an ``m.file`` message."""
+        resp, keys = await self._upload(data, filename)
+        return {**keys, "url": resp.content_uri, "mimetype": mimetype}
+
+    async def _upload(self, data: bytes, filename: str) -> tuple[Any, dict[str, Any]]:
+        try:
+            resp, keys = await self.client.upload(
+                lambda *_: io.BytesIO(data),
+                content_type="application/octet-stream",
+                filename=filename,
+                encrypt=True,
+                filesize=len(data),
+            )
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            raise TransientError(f"uploading {filename} failed: {e}") from None
+        check(resp, f"uploading {filename}")
+        return resp, dict(keys or {})
+
     # -- sending ------------------------------------------------------------------------
 
     async def send_now(
@@ -335,13 +365,17 @@ class Session:
                             out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
                         )
                     except (AuthError, NotFound) as e:
-                        log.error("%s: giving up on a message to %s: %s", self.user_id, out.room_id, e)
+                        log.error(
+                            "%s: giving up on a message to %s: %s", self.user_id, out.room_id, e
+                        )
                         event_id = ""
                     crash_point("reply-sent")
                     await self.store.mark_sent(out.txn_id, event_id)
                 return len(items)
 
-        results = await asyncio.gather(*(deliver(v) for v in by_room.values()), return_exceptions=True)
+        results = await asyncio.gather(
+            *(deliver(v) for v in by_room.values()), return_exceptions=True
+        )
         for r in results:
             if isinstance(r, BaseException):
                 raise r

@@ -224,7 +224,7 @@ class StateStore:
             self._lock,
             self._db.execute(
                 "SELECT event_id FROM outbox WHERE key=? AND event_id IS NOT NULL"
-            " ORDER BY seq LIMIT 1",
+                " ORDER BY seq LIMIT 1",
                 (key,),
             ) as cur,
         ):
