@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(
         sub.add_parser("status", help="homeserver, bots, encryption and keys as a table")
     ).set_defaults(func=cmd_status)
+    from samverkan import ledger_cmd
+
+    ledger_cmd.add_parser(sub)
     return p
 
 

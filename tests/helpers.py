@@ -221,6 +221,53 @@ class OrgEnv:
             await self.runtime.stop()
             self.runtime = None
 
+    async def room_with_bots(
+        self,
+        member_factory: Any,
+        *,
+        members: int = 1,
+        coordinators: int = 0,
+        bots: list[str] | None = None,
+        group: str = "Nordic policy",
+        extra: str = "",
+    ) -> tuple[Settings, str, list[Member], Runtime]:
+        """One working group with fresh people, provisioned, joined, bots running and joined.
+
+        Returns (settings, room ID, members — coordinators first —, runtime). ``extra`` is
+        appended inside the ``[[working_group]]`` table (e.g. ``trust = "verified"``).
+        """
+        people = [await self.make_user("coord") for _ in range(coordinators)]
+        people += [await self.make_user("member") for _ in range(members)]
+        coords = ", ".join(f'"{u}"' for u, _ in people[:coordinators])
+        mems = ", ".join(f'"{u}"' for u, _ in people[coordinators:])
+        settings = self.write_org(
+            f"""
+            [[working_group]]
+            name = "{group}"
+            coordinators = [{coords}]
+            members = [{mems}]
+            {extra}
+            """
+        )
+        report = await self.apply(settings)
+        assert not report.failed, report.failed
+        from messenger.config import slugify
+
+        room_id = await self.room_id(slugify(group))
+        clients = [await member_factory(u, pw) for u, pw in people]
+        for c in clients:
+            await c.wait_joined(room_id)
+        runtime = await self.start_bots(settings, bots)
+        await runtime.wait_synced()
+        bot_ids = {b.user_id for b in runtime.bots}
+        for c in clients:
+            async def bots_joined(c: Member = c) -> bool:
+                room = c.client.rooms.get(room_id)
+                return room is not None and bot_ids <= set(room.users)
+
+            await c.wait_until(bots_joined)
+        return settings, room_id, clients, runtime
+
     async def room_id(self, slug: str) -> str:
         assert self.deployment
         service = await self.deployment.service_session()

@@ -5,42 +5,13 @@ from __future__ import annotations
 from tests.helpers import OrgEnv
 
 
-async def setup_room(org_env: OrgEnv, make_user, member_factory, coordinator: bool = False):  # type: ignore[no-untyped-def]
-    user, pw = await make_user("member")
-    role = "coordinators" if coordinator else "members"
-    settings = org_env.write_org(f"""
-        [[working_group]]
-        name = "Nordic policy"
-        {role} = ["{user}"]
-    """)
-    report = await org_env.apply(settings)
-    assert not report.failed, report.failed
-    room_id = await org_env.room_id("nordic-policy")
-    member = await member_factory(user, pw)
-    await member.wait_joined(room_id)
-    runtime = await org_env.start_bots(settings)
-    await runtime.wait_synced()
-    return settings, room_id, member, runtime
-
-
-async def test_ping_and_help_are_answered_encrypted_in_thread(
-    org_env: OrgEnv, make_user, member_factory
-) -> None:
-    settings, room_id, member, runtime = await setup_room(org_env, make_user, member_factory)
+async def test_ping_and_help_are_answered_encrypted_in_thread(org_env: OrgEnv, member_factory) -> None:
+    settings, room_id, (member,), _rt = await org_env.room_with_bots(member_factory)
     bots = settings.org.bot_user_ids()
-
-    async def bots_joined() -> bool:
-        room = member.client.rooms[room_id]
-        return all(b in room.users and room.users[b] for b in bots.values()) and set(
-            bots.values()
-        ) <= set(room.joined_users if hasattr(room, "joined_users") else room.users)
-
-    await member.wait_until(bots_joined)
 
     ping = await member.send(room_id, "!ping")
     replies = await member.wait_reply(ping, count=3)
-    senders = {r["sender"] for r in replies}
-    assert senders == set(bots.values())
+    assert {r["sender"] for r in replies} == set(bots.values())
     for r in replies:
         c = r["content"]
         assert c["msgtype"] == "m.notice"
@@ -57,8 +28,8 @@ async def test_ping_and_help_are_answered_encrypted_in_thread(
     assert not member.undecryptable()
 
 
-async def test_bad_input_gets_a_clear_answer(org_env: OrgEnv, make_user, member_factory) -> None:
-    _settings, room_id, member, _rt = await setup_room(org_env, make_user, member_factory)
+async def test_bad_input_gets_a_clear_answer(org_env: OrgEnv, member_factory) -> None:
+    _settings, room_id, (member,), _rt = await org_env.room_with_bots(member_factory)
     unknown = await member.send(room_id, "!frobnicate now")
     (r,) = await member.wait_reply(unknown)
     assert "unknown command !frobnicate" in r["content"]["body"]
