@@ -342,7 +342,8 @@ class Bot:
                     cmd,
                 )
             kwargs = cmd.bind(rest)
-            await cmd.func(ctx, **kwargs)
+            async with ctx.tx.savepoint():
+                await cmd.func(ctx, **kwargs)
         except CommandError as e:
             await ctx.fail(str(e), e.command or cmd)
 

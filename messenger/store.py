@@ -72,6 +72,18 @@ class Tx:
         """Remove a document."""
         await self._s._db.execute("DELETE FROM docs WHERE ns=? AND key=?", (ns, key))
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested unit: an exception undoes only what happened inside it."""
+        await self._s._db.execute("SAVEPOINT unit")
+        try:
+            yield
+        except BaseException:
+            await self._s._db.execute("ROLLBACK TO unit")
+            await self._s._db.execute("RELEASE unit")
+            raise
+        await self._s._db.execute("RELEASE unit")
+
     async def mark_processed(self, event_id: str) -> None:
         """Record that an incoming event has been handled."""
         await self._s._db.execute(
