@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import Callable
 
@@ -19,13 +20,17 @@ TICK_S = 1.0
 BotFactory = Callable[[Session, OrgFile], Bot]
 
 
-def bot_classes() -> dict[str, BotFactory]:
-    """Bot name → class; imported lazily so a runtime loads only what it hosts."""
-    from bots.events import EventsBot
-    from bots.resources import ResourcesBot
-    from bots.translate import TranslateBot
+BOT_MODULES = {
+    "events": ("bots.events", "EventsBot"),
+    "resources": ("bots.resources", "ResourcesBot"),
+    "translate": ("bots.translate", "TranslateBot"),
+}
 
-    return {"events": EventsBot, "resources": ResourcesBot, "translate": TranslateBot}
+
+def bot_class(name: str) -> BotFactory:
+    """The class of a bot, imported only when the runtime hosts it."""
+    module, cls = BOT_MODULES[name]
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
 
 
 class Runtime:
@@ -83,13 +88,12 @@ class Runtime:
 async def make_runtime(deployment: Deployment, names: list[str] | None = None) -> Runtime:
     """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests."""
     org = deployment.settings.org
-    classes = bot_classes()
     bots: list[Bot] = []
     try:
         for name in names or org.bots.enabled:
             user_id = org.bot_user_ids()[name]
             session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
-            bots.append(classes[name](session, org))
+            bots.append(bot_class(name)(session, org))
     except BaseException:
         for bot in bots:
             await bot.session.close()

@@ -157,17 +157,21 @@ class OrgEnv:
         self.runtime: Runtime | None = None
         self.org_text = ""
 
-    def bots_table(self) -> str:
+    def bots_table(self, enabled: list[str] | None = None) -> str:
         s = self.suffix
+        names = enabled or ["events", "resources", "translate"]
         return textwrap.dedent(f"""
             [bots]
+            enabled = {names!r}
             service = "svc-{s}"
             events = "events-{s}"
             resources = "resources-{s}"
             translate = "translate-{s}"
         """)
 
-    def write_org(self, body: str, name: str | None = None) -> Settings:
+    def write_org(
+        self, body: str, name: str | None = None, enabled: list[str] | None = None
+    ) -> Settings:
         text = (
             textwrap.dedent(f"""
             [organisation]
