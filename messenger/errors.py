@@ -90,3 +90,18 @@ def check(response: Any, action: str = "request") -> Any:
     if http is None or http >= 500 or http == 429:
         raise TransientError(message)
     raise MatrixError(message, errcode=code, status=http)
+
+
+def raise_for_status(status: int, data: dict[str, Any], action: str) -> None:
+    """Raise the typed exception for a raw HTTP error answer (the non-nio path)."""
+    code = data.get("errcode")
+    message = f"{action} failed: {data.get('error', 'no message')}"
+    if code == "M_LIMIT_EXCEEDED" or status == 429:
+        raise RateLimited(message, data.get("retry_after_ms"), errcode=code, status=status)
+    if code in {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"} or status in {401, 403}:
+        raise AuthError(message, errcode=code, status=status)
+    if code == "M_NOT_FOUND" or status == 404:
+        raise NotFound(message, errcode=code, status=status)
+    if status >= 500:
+        raise TransientError(message)
+    raise MatrixError(message, errcode=code, status=status)

@@ -76,4 +76,5 @@ class SyncBatch:
     invites: list[Invite] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    to_device: list[dict[str, Any]] = field(default_factory=list)
     initial: bool = False

@@ -23,6 +23,7 @@ from messenger.errors import (
     NotFound,
     TransientError,
     check,
+    raise_for_status,
 )
 from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
@@ -82,6 +83,7 @@ class Session:
         self._stopping = asyncio.Event()
         self.synced = asyncio.Event()
         self.sync_ok = False
+        self._http: aiohttp.ClientSession | None = None
 
     @property
     def user_id(self) -> str:
@@ -157,8 +159,35 @@ class Session:
     async def close(self) -> None:
         """Stop and close; the device stays logged in (logging out would delete its keys)."""
         self._stopping.set()
+        if self._http is not None:
+            await self._http.close()
         await self.client.close()
         await self.store.close()
+
+    async def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, auth: bool = True
+    ) -> dict[str, Any]:
+        """Call a client-server endpoint nio does not wrap (``/_matrix/client/v3`` + ``path``).
+
+        A 401 with a UIA ``flows`` body is returned as data (the caller completes the auth);
+        other errors become typed exceptions here, as ``check`` does for nio's responses.
+        """
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        headers = {"Authorization": f"Bearer {self.client.access_token}"} if auth else {}
+        url = f"{self.client.homeserver}/_matrix/client/v3{path}"
+        try:
+            async with self._http.request(method, url, json=body, headers=headers) as r:
+                data = await r.json(content_type=None) if r.content_length != 0 else {}
+                status = r.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            raise TransientError(f"{method} {path} failed: {e.__class__.__name__}: {e}") from None
+        data = data if isinstance(data, dict) else {}
+        if status == 401 and "flows" in data:
+            return data
+        if status >= 400:
+            raise_for_status(status, data, f"{method} {path}")
+        return data
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -174,6 +203,13 @@ class Session:
         await guarded(
             c.send_to_device_messages(), "sending to-device messages"
         ) if c.outgoing_to_device_messages else None
+
+    async def query_device_keys(self, users: set[str]) -> None:
+        """Refresh nio's device store for ``users`` now."""
+        if self.client.olm is None:
+            return
+        self.client.olm.users_for_key_query.update(users)
+        await guarded(self.client.keys_query(), "querying keys")
 
     # -- sync ---------------------------------------------------------------------------
 
@@ -225,6 +261,7 @@ class Session:
             for ev in info.timeline.events:
                 batch.events.append(self._incoming(room_id, ev))
         batch.left.extend(resp.rooms.leave.keys())
+        batch.to_device.extend(dict(ev.source) for ev in resp.to_device_events)
         return batch
 
     def _incoming(self, room_id: str, ev: Any) -> Incoming:

@@ -26,9 +26,16 @@ def positive_int(raw: str) -> int:
 
 
 class Demo:
-    @command("thing create", Arg("title", "what to call it"), Arg("count", parse=positive_int),
-             Arg("zone", optional=True), Opt("where", metavar="PLACE"), Opt("urgent", flag=True),
-             summary="Create a thing", example='!thing create "Board" 3')
+    @command(
+        "thing create",
+        Arg("title", "what to call it"),
+        Arg("count", parse=positive_int),
+        Arg("zone", optional=True),
+        Opt("where", metavar="PLACE"),
+        Opt("urgent", flag=True),
+        summary="Create a thing",
+        example='!thing create "Board" 3',
+    )
     async def create(self, ctx: object, **kw: object) -> None: ...
 
     @command("say", Arg("text", rest=True), summary="Say it")
@@ -47,8 +54,13 @@ def test_usage_is_generated_from_the_declaration() -> None:
 
 def test_parses_quotes_options_and_flags() -> None:
     cmd, rest = table().match(tokenize('!thing create "Board meeting" 3 --where "Room 1" --urgent'))  # type: ignore[misc]
-    assert cmd.bind(rest) == {"title": "Board meeting", "count": 3, "zone": None,
-                              "where": "Room 1", "urgent": True}
+    assert cmd.bind(rest) == {
+        "title": "Board meeting",
+        "count": 3,
+        "zone": None,
+        "where": "Room 1",
+        "urgent": True,
+    }
 
 
 def test_smart_quotes_from_phones_count_as_quotes() -> None:

@@ -61,7 +61,9 @@ def test_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
 
 def test_two_groups_with_the_same_name_are_refused() -> None:
     with pytest.raises(ConfigError, match="two groups named alike"):
-        parse_org('[organisation]\nname="x"\n[[working_group]]\nname="A b"\n[[partnership]]\nname="a-B"\n')
+        parse_org(
+            '[organisation]\nname="x"\n[[working_group]]\nname="A b"\n[[partnership]]\nname="a-B"\n'
+        )
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,386 @@
+"""Provides interactive emoji (SAS) verification in the request/ready/start flow, over to-device.
+
+Roles: the side that sends ``m.key.verification.start`` is the *starter* (here always the
+requester, once the other side is ready). Messages: request → ready → start → accept
+(commitment) → key ⇄ key → both compare seven emoji → mac ⇄ mac → done ⇄ done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import vodozemac
+from nio.crypto.sas import Sas as _NioSasTable
+
+from crypto import b64encode_unpadded, canonical_json
+from messenger.errors import MessengerError
+from messenger.session import Session
+from messenger.trust import CrossSigning
+
+log = logging.getLogger(__name__)
+
+SAS = "m.sas.v1"
+KEY_AGREEMENT = "curve25519-hkdf-sha256"
+HASH = "sha256"
+MAC_METHOD = "hkdf-hmac-sha256.v2"
+EMOJI = list(_NioSasTable.emoji)  # the spec's 64-entry table, as data
+TIMEOUT_S = 600
+
+States = ("requested", "ready", "started", "keys", "confirmed", "done", "cancelled")
+
+
+class Verification:
+    """One verification with another device; ``changed`` is set on every state change."""
+
+    def __init__(
+        self,
+        manager: VerificationManager,
+        user_id: str,
+        device_id: str,
+        txn_id: str,
+        we_requested: bool,
+    ) -> None:
+        self.m = manager
+        self.other_user = user_id
+        self.other_device = device_id
+        self.txn_id = txn_id
+        self.we_requested = we_requested
+        self.state = "requested"
+        self.emojis: list[tuple[str, str]] = []
+        self.decimals: tuple[int, int, int] | None = None
+        self.cancel_reason: str | None = None
+        self.changed = asyncio.Event()
+        self._sas = vodozemac.Sas()
+        self._est: Any = None
+        self._start_content: dict[str, Any] | None = None
+        self._commitment: str | None = None
+        self._their_key: str | None = None
+        self._their_mac: dict[str, Any] | None = None
+        self._sent_done = False
+        self._got_done = False
+        self.verified_master = False
+        self.created = time.monotonic()
+
+    def _set(self, state: str) -> None:
+        self.state = state
+        self.changed.set()
+
+    async def wait_for(self, *states: str, timeout: float = 30) -> str:
+        """Wait until the state is one of ``states`` (or cancelled)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                self.changed.clear()
+                if self.state in (*states, "cancelled"):
+                    break
+                await self.changed.wait()
+        return self.state
+
+    # -- actions --------------------------------------------------------------------------
+
+    async def accept(self) -> None:
+        """Answer an incoming request with ``ready``."""
+        await self._send(
+            "m.key.verification.ready", {"from_device": self.m.device_id, "methods": [SAS]}
+        )
+        self._set("ready")
+
+    async def confirm(self) -> None:
+        """The emoji match: send our MAC; finish when theirs checks out."""
+        if self.state != "keys":
+            raise MessengerError(f"cannot confirm a verification in state {self.state}")
+        await self._send_mac()
+        self._set("confirmed")
+        await self._check_their_mac()
+
+    async def cancel(self, reason: str = "cancelled by the user", code: str = "m.user") -> None:
+        """Stop the verification on both sides."""
+        if self.state in {"done", "cancelled"}:
+            return
+        await self._send("m.key.verification.cancel", {"code": code, "reason": reason})
+        self._cancelled(f"{reason} ({code})")
+
+    # -- protocol ---------------------------------------------------------------------------
+
+    async def _send(self, event_type: str, content: dict[str, Any]) -> None:
+        await self.m.send(
+            self.other_user,
+            self.other_device,
+            event_type,
+            {**content, "transaction_id": self.txn_id},
+        )
+
+    def _cancelled(self, reason: str) -> None:
+        self.cancel_reason = reason
+        self._set("cancelled")
+
+    async def on_event(self, event_type: str, content: dict[str, Any]) -> None:
+        """Advance on one incoming message of this transaction."""
+        kind = event_type.removeprefix("m.key.verification.")
+        if kind == "cancel":
+            self._cancelled(f"{content.get('reason', 'cancelled')} ({content.get('code', '?')})")
+        elif kind == "ready" and self.we_requested and self.state == "requested":
+            self.other_device = content.get("from_device", self.other_device)
+            await self._send_start()
+        elif kind == "start" and not self.we_requested and self.state in {"ready", "requested"}:
+            await self._on_start(content)
+        elif kind == "accept" and self.we_requested and self.state == "started":
+            self._commitment = content.get("commitment")
+            if content.get("message_authentication_code") != MAC_METHOD:
+                return await self.cancel("unsupported MAC method", "m.unknown_method")
+            await self._send("m.key.verification.key", {"key": self._sas.public_key.to_base64()})
+        elif kind == "key" and self.state == "started":
+            await self._on_key(content)
+        elif kind == "mac" and self.state in {"keys", "confirmed"}:
+            self._their_mac = content
+            await self._check_their_mac()
+        elif kind == "done":
+            self._got_done = True
+            self._finish()
+        else:
+            log.info("ignoring %s in state %s", event_type, self.state)
+
+    async def _send_start(self) -> None:
+        content = {
+            "from_device": self.m.device_id,
+            "method": SAS,
+            "key_agreement_protocols": [KEY_AGREEMENT],
+            "hashes": [HASH],
+            "message_authentication_codes": [MAC_METHOD],
+            "short_authentication_string": ["emoji", "decimal"],
+        }
+        self._start_content = {**content, "transaction_id": self.txn_id}
+        await self._send("m.key.verification.start", content)
+        self._set("started")
+
+    async def _on_start(self, content: dict[str, Any]) -> None:
+        if (
+            content.get("method") != SAS
+            or KEY_AGREEMENT not in content.get("key_agreement_protocols", [])
+            or MAC_METHOD not in content.get("message_authentication_codes", [])
+            or "emoji" not in content.get("short_authentication_string", [])
+        ):
+            return await self.cancel(
+                "only m.sas.v1 with emoji and hkdf-hmac-sha256.v2", "m.unknown_method"
+            )
+        self._start_content = content
+        own = self._sas.public_key.to_base64()
+        commitment = b64encode_unpadded(
+            hashlib.sha256(own.encode() + canonical_json(content)).digest()
+        )
+        await self._send(
+            "m.key.verification.accept",
+            {
+                "method": SAS,
+                "key_agreement_protocol": KEY_AGREEMENT,
+                "hash": HASH,
+                "message_authentication_code": MAC_METHOD,
+                "short_authentication_string": ["emoji", "decimal"],
+                "commitment": commitment,
+            },
+        )
+        self._set("started")
+
+    async def _on_key(self, content: dict[str, Any]) -> None:
+        their = str(content.get("key", ""))
+        if self.we_requested:
+            assert self._start_content is not None
+            expected = b64encode_unpadded(
+                hashlib.sha256(their.encode() + canonical_json(self._start_content)).digest()
+            )
+            if expected != self._commitment:
+                return await self.cancel(
+                    "the other side's key does not match its commitment", "m.mismatched_commitment"
+                )
+        else:
+            await self._send("m.key.verification.key", {"key": self._sas.public_key.to_base64()})
+        self._their_key = their
+        self._est = self._sas.diffie_hellman(vodozemac.Curve25519PublicKey.from_base64(their))
+        own_key = self._sas.public_key.to_base64()
+        me = (self.m.user_id, self.m.device_id, own_key)
+        them = (self.other_user, self.other_device, their)
+        starter, acceptor = (me, them) if self.we_requested else (them, me)
+        info = "MATRIX_KEY_VERIFICATION_SAS|" + "|".join([*starter, *acceptor, self.txn_id])
+        sas_bytes = self._est.bytes(info)
+        self.emojis = [EMOJI[i] for i in sas_bytes.emoji_indices]
+        self.decimals = tuple(sas_bytes.decimals)  # type: ignore[assignment]
+        self._set("keys")
+
+    def _mac_base(self, sender: tuple[str, str], receiver: tuple[str, str]) -> str:
+        return (
+            "MATRIX_KEY_VERIFICATION_MAC"
+            + sender[0]
+            + sender[1]
+            + receiver[0]
+            + receiver[1]
+            + self.txn_id
+        )
+
+    async def _send_mac(self) -> None:
+        base = self._mac_base(
+            (self.m.user_id, self.m.device_id), (self.other_user, self.other_device)
+        )
+        keys = {
+            f"ed25519:{self.m.device_id}": self.m.session.client.olm.account.identity_keys[
+                "ed25519"
+            ]
+        }
+        master = await self.m.own_master_key()
+        if master:
+            keys[f"ed25519:{master}"] = master
+        macs = {kid: self._est.calculate_mac(value, base + kid) for kid, value in keys.items()}
+        key_list = self._est.calculate_mac(",".join(sorted(macs)), base + "KEY_IDS")
+        await self._send("m.key.verification.mac", {"mac": macs, "keys": key_list})
+
+    async def _check_their_mac(self) -> None:
+        if self.state != "confirmed" or self._their_mac is None:
+            return
+        base = self._mac_base(
+            (self.other_user, self.other_device), (self.m.user_id, self.m.device_id)
+        )
+        macs: dict[str, str] = self._their_mac.get("mac", {})
+        known = await self.m.known_keys(self.other_user, self.other_device)
+        try:
+            self._est.verify_mac(
+                ",".join(sorted(macs)), base + "KEY_IDS", self._their_mac.get("keys", "")
+            )
+            checked = 0
+            for kid, mac in macs.items():
+                if kid in known:
+                    self._est.verify_mac(known[kid], base + kid, mac)
+                    checked += 1
+                    self.verified_master |= known[kid] != known.get(f"ed25519:{self.other_device}")
+            if f"ed25519:{self.other_device}" not in macs or checked == 0:
+                raise ValueError("the device key was not covered")
+        except Exception:
+            return await self.cancel("the keys do not match", "m.key_mismatch")
+        await self.m.mark_verified(self)
+        await self._send("m.key.verification.done", {})
+        self._sent_done = True
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._sent_done and self._got_done and self.state != "cancelled":
+            self._set("done")
+
+
+class VerificationManager:
+    """Routes to-device verification messages to ``Verification`` objects of one session.
+
+    ``auto_accept(user_id)`` decides whether an incoming request is accepted without a person
+    (bots accept organisation coordinators); other requests wait in ``incoming``.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        cross_signing: CrossSigning,
+        auto_accept: Callable[[str], bool] | None = None,
+        on_verified: Callable[[Verification], Awaitable[None]] | None = None,
+    ) -> None:
+        self.session = session
+        self.cs = cross_signing
+        self.auto_accept = auto_accept or (lambda _user: False)
+        self.on_verified = on_verified
+        self.flows: dict[str, Verification] = {}
+        self.incoming: asyncio.Queue[Verification] = asyncio.Queue()
+
+    @property
+    def user_id(self) -> str:
+        return self.session.user_id
+
+    @property
+    def device_id(self) -> str:
+        return self.session.device_id
+
+    async def send(
+        self, user_id: str, device_id: str, event_type: str, content: dict[str, Any]
+    ) -> None:
+        """Send one to-device message."""
+        body = {"messages": {user_id: {device_id: content}}}
+        await self.session.api("PUT", f"/sendToDevice/{quote(event_type)}/{uuid.uuid4().hex}", body)
+
+    async def request(self, user_id: str, device_id: str) -> Verification:
+        """Ask another device to verify with us."""
+        flow = Verification(self, user_id, device_id, uuid.uuid4().hex, we_requested=True)
+        self.flows[flow.txn_id] = flow
+        await flow._send(
+            "m.key.verification.request",
+            {"from_device": self.device_id, "methods": [SAS], "timestamp": int(time.time() * 1000)},
+        )
+        return flow
+
+    async def handle(self, to_device: list[dict[str, Any]]) -> None:
+        """Feed the to-device events of one sync (others are ignored)."""
+        olm = self.session.client.olm
+        if olm is not None:  # nio's legacy SAS must not answer (or cancel) our flows
+            olm.outgoing_to_device_messages = [
+                m
+                for m in olm.outgoing_to_device_messages
+                if not m.type.startswith("m.key.verification.")
+            ]
+        for ev in to_device:
+            event_type = ev.get("type", "")
+            if not event_type.startswith("m.key.verification."):
+                continue
+            content = ev.get("content", {})
+            txn = content.get("transaction_id")
+            if olm is not None and txn:
+                olm.key_verifications.pop(txn, None)  # nio's legacy SAS must not answer too
+            sender = ev.get("sender", "")
+            if event_type == "m.key.verification.request":
+                if time.time() * 1000 - content.get("timestamp", 0) > TIMEOUT_S * 1000:
+                    continue
+                flow = Verification(
+                    self, sender, content.get("from_device", ""), txn, we_requested=False
+                )
+                self.flows[txn] = flow
+                if self.auto_accept(sender):
+                    await flow.accept()
+                else:
+                    await self.incoming.put(flow)
+                continue
+            flow = self.flows.get(txn or "")
+            if flow is None or sender != flow.other_user:
+                continue
+            try:
+                await flow.on_event(event_type, content)
+            except MessengerError as e:
+                log.warning("verification %s failed: %s", txn, e)
+
+    async def own_master_key(self) -> str | None:
+        """Our master public key (base64), if cross-signing is set up."""
+        master = (await self.cs.query(self.user_id)).get("master")
+        return next(iter(master["keys"].values())) if master else None
+
+    async def known_keys(self, user_id: str, device_id: str) -> dict[str, str]:
+        """Key ID → public key we know for the other device and its owner's master key."""
+        info = await self.cs.query(user_id, fresh=True)
+        keys: dict[str, str] = {}
+        device = info["devices"].get(device_id, {})
+        key = device.get("keys", {}).get(f"ed25519:{device_id}")
+        if key:
+            keys[f"ed25519:{device_id}"] = key
+        if info.get("master"):
+            keys.update(info["master"]["keys"])
+        return keys
+
+    async def mark_verified(self, flow: Verification) -> None:
+        """Trust the other device locally; sign their master key when it was verified."""
+        client = self.session.client
+        if client.olm is not None:
+            if flow.other_device not in client.device_store[flow.other_user]:
+                await self.session.query_device_keys({flow.other_user})
+            device = client.device_store[flow.other_user].get(flow.other_device)
+            if device is not None:
+                client.verify_device(device)
+        if flow.verified_master and self.cs.keys is not None and flow.other_user != self.user_id:
+            await self.cs.sign_user(flow.other_user)
+        if self.on_verified:
+            await self.on_verified(flow)

@@ -1,0 +1,80 @@
+"""Cross-signing against the real Synapse, checked with an independent implementation."""
+
+from __future__ import annotations
+
+import aiohttp
+import signedjson.key
+import signedjson.sign
+import unpaddedbase64
+
+from messenger.trust import CrossSigning
+from tests.helpers import OrgEnv
+
+
+def verify_key(key_json: dict) -> signedjson.key.VerifyKey:  # type: ignore[type-arg]
+    ((key_id, b64),) = key_json["keys"].items()
+    vk = signedjson.key.decode_verify_key_bytes(key_id, unpaddedbase64.decode_base64(b64))
+    return vk
+
+
+async def test_bootstrap_publishes_keys_that_verify_with_signedjson(
+    org_env: OrgEnv, member_factory, make_user
+) -> None:
+    settings = org_env.write_org("")
+    dep = await org_env.open(settings)
+    user_id, password = await dep.ensure_account("trusty-" + org_env.suffix)
+    session = await dep.session(user_id)
+    try:
+        cs = CrossSigning(session)
+        assert await cs.bootstrap(password) is True
+        recovery = await cs.recovery_key()
+        assert recovery and recovery.count(" ") >= 10
+
+        # A second client looks the keys up.
+        other, other_pw = await make_user("observer")
+        observer = await member_factory(other, other_pw)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{org_env.synapse.url}/_matrix/client/v3/keys/query",
+                json={"device_keys": {user_id: []}},
+                headers={"Authorization": f"Bearer {observer.client.access_token}"},
+            ) as r:
+                data = await r.json()
+        master = data["master_keys"][user_id]
+        ssk = data["self_signing_keys"][user_id]
+        device = data["device_keys"][user_id][session.device_id]
+        master_vk = verify_key(master)
+        signedjson.sign.verify_signed_json(ssk, user_id, master_vk)
+        signedjson.sign.verify_signed_json(device, user_id, verify_key(ssk))
+
+        # Restart: the same keys are reused, nothing new is created.
+        assert await CrossSigning(session).bootstrap(password) is False
+    finally:
+        await session.close()
+
+
+async def test_identity_restores_from_secret_storage_on_a_wiped_disk(
+    org_env: OrgEnv, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = org_env.write_org("")
+    dep = await org_env.open(settings)
+    user_id, password = await dep.ensure_account("restored-" + org_env.suffix)
+    session = await dep.session(user_id)
+    cs = CrossSigning(session)
+    await cs.bootstrap(password)
+    recovery = await cs.recovery_key()
+    master_before = (await cs.status()).master_fingerprint
+    await session.close()
+
+    # A new device (fresh data dir) restores the identity with the recovery key only.
+    from messenger.session import Session
+
+    fresh = await Session.open(dep.url, user_id, tmp_path / "fresh", dep.vault, password=password)
+    try:
+        cs2 = CrossSigning(fresh)
+        await cs2.restore(recovery or "")
+        status = await cs2.status()
+        assert status.master_fingerprint == master_before
+        assert status.device_signed
+    finally:
+        await fresh.close()
