@@ -82,7 +82,12 @@ class Runtime:
                 await task
         self._tasks.clear()
         for bot in self.bots:
+            try:
+                await bot.close()
+            except Exception:
+                log.exception("%s: closing failed", bot.user_id)
             await bot.session.close()
+
 
 
 async def make_runtime(deployment: Deployment, names: list[str] | None = None) -> Runtime:
@@ -93,7 +98,13 @@ async def make_runtime(deployment: Deployment, names: list[str] | None = None) -
         for name in names or org.bots.enabled:
             user_id = org.bot_user_ids()[name]
             session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
-            bots.append(bot_class(name)(session, org))
+            bot = bot_class(name)(session, org)
+            bots.append(bot)
+            _, password = await deployment.ensure_account(user_id)
+            if await bot.cross_signing.bootstrap(password):
+                key = await bot.cross_signing.recovery_key()
+                print(f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
+                      f"sealed in the vault): {key}", flush=True)
     except BaseException:
         for bot in bots:
             await bot.session.close()

@@ -26,6 +26,8 @@ from messenger.protocol import Notice, Structured
 from messenger.rooms import Rooms
 from messenger.session import OUTBOX_REF, Session
 from messenger.store import Tx
+from messenger.trust import CrossSigning
+from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,10 @@ class Bot:
         self._joined_ts: dict[str, int] = {}
         self._groups: dict[str, Group | None] = {}
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
+        self.cross_signing = CrossSigning(session)
+        self.verifier = VerificationManager(
+            session, self.cross_signing, auto_accept=self.is_coordinator_anywhere
+        )
 
     @property
     def user_id(self) -> str:
@@ -207,6 +213,22 @@ class Bot:
             users.update(g.everyone)
         return users
 
+    def is_coordinator_anywhere(self, user_id: str) -> bool:
+        """Whether the organisation file names ``user_id`` a coordinator of some group."""
+        return any(user_id in g.coordinators for g in self.org.groups)
+
+    async def device_trusted(self, event: Incoming) -> bool:
+        """Whether the device that sent ``event`` is verified (by SAS, or cross-signed by a
+        user this bot verified). Unencrypted events and unknown devices never are."""
+        if not event.encrypted or event.sender_device is None:
+            return False
+        if event.device_verified:
+            return True
+        try:
+            return await self.cross_signing.device_trusted(event.sender, event.sender_device)
+        except MessengerError:
+            return False
+
     async def group_of(self, room_id: str) -> Group | None:
         """The working group or partnership a room belongs to (from its provisioning marker)."""
         if room_id not in self._groups:
@@ -225,6 +247,7 @@ class Bot:
 
     async def handle_batch(self, batch: SyncBatch) -> None:
         """Join organisation rooms, refuse others, and handle each new event exactly once."""
+        await self.verifier.handle(batch.to_device)
         for invite in batch.invites:
             await self._on_invite(invite.room_id, invite.inviter)
         for event in batch.events:
@@ -292,9 +315,14 @@ class Bot:
             else:
                 await self.on_event(ctx)
             return
+        raw = self.table.match_raw(event.body)
+        if raw is not None:
+            await self._invoke(ctx, *raw)
+            return
         try:
             words = tokenize(event.body)
         except CommandError as e:
+
             if self.primary:
                 await ctx.fail(str(e))
             return
@@ -308,12 +336,12 @@ class Bot:
             return await ctx.reply(
                 f"pong from {self.name}", data=Notice(kind="pong", bot=self.name)
             )
-        if head in {self.name, self.user_id.split(":")[0].lstrip("@")} and words[1:2] in (
-            ["help"],
-            [],
-        ):
+        own_names = {self.name, self.user_id.split(":")[0].lstrip("@")}
+        if head in own_names and [w.lower() for w in words[1:]] == ["help"]:
             return await self._help(ctx, overview=False)
         found = self.table.match(words)
+        if found is None and head in own_names and len(words) == 1:
+            return await self._help(ctx, overview=False)
         if found is None:
             if head in self.table.namespaces:
                 names = ", ".join(f"!{c.name}" for c in self.table.in_namespace(head))
@@ -324,16 +352,17 @@ class Bot:
                 return await ctx.fail(f"unknown command !{head}; send !help to see every command")
             return None
         cmd, rest = found
-        if (
-            ctx.group is not None
-            and ctx.group.trust == "verified"
-            and not ctx.event.device_verified
-        ):
-            return await ctx.fail(
-                "this room accepts commands only from verified devices, and the device you sent "
-                "this from is not verified. Verify it (e.g. with Element's “Verify this device”) "
-                "and send the command again."
-            )
+        await self._invoke(ctx, cmd, rest)
+
+    async def _invoke(self, ctx: Context, cmd: Command, rest: list[str] | str) -> None:
+        """Check trust and power, bind the arguments, run the handler in a savepoint."""
+        if ctx.group is not None and ctx.group.trust == "verified":
+            if not await self.device_trusted(ctx.event):
+                return await ctx.fail(
+                    "this room accepts commands only from verified devices, and the device you "
+                    "sent this from is not verified. Verify it with a coordinator or with this "
+                    f"bot ({self.user_id}: emoji verification) and send the command again."
+                )
         try:
             if cmd.power and ctx.power() < cmd.power:
                 raise PermissionDenied(
@@ -341,7 +370,7 @@ class Bot:
                     f"{cmd.power}); yours is {ctx.power()}",
                     cmd,
                 )
-            kwargs = cmd.bind(rest)
+            kwargs = cmd.bind_raw(rest) if isinstance(rest, str) else cmd.bind(rest)
             async with ctx.tx.savepoint():
                 await cmd.func(ctx, **kwargs)
         except CommandError as e:
@@ -378,6 +407,10 @@ class Bot:
 
     async def on_tick(self, now_ms: int) -> None:
         """Called about once a second by the runtime: timers live here."""
+
+    async def close(self) -> None:
+        """Release what the bot holds (HTTP sessions …); the runtime calls it on stop."""
+
 
     def now_ms(self) -> int:
         """The bot's clock in ms (tests replace ``clock`` to move time)."""

@@ -74,6 +74,7 @@ class Command:
     example: str = ""
     power: int = 0
     threaded_only: bool = False
+    raw: bool = False
     aliases: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
 
     @property
@@ -100,6 +101,14 @@ class Command:
         if self.example:
             lines.append(f"  example: {self.example}")
         return "\n".join(line for line in lines if line)
+
+    def bind_raw(self, text: str) -> dict[str, Any]:
+        """For ``raw`` commands: the text after the command words, unsplit, to the one Arg."""
+        (arg,) = self.args
+        text = text.strip()
+        if not text and not arg.optional:
+            raise CommandError(f"missing {arg.name}" + (f" ({arg.help})" if arg.help else ""), self)
+        return {arg.name: _convert(arg.name, arg.parse, text, self) if text else None}
 
     def bind(self, words: list[str]) -> dict[str, Any]:
         """Parse the words after the command path into handler keywords."""
@@ -173,8 +182,13 @@ def command(
     example: str = "",
     power: int = 0,
     aliases: Sequence[str] = (),
+    raw: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a bot method as the handler of ``!name``; help and usage come from here."""
+    """Declare a bot method as the handler of ``!name``; help and usage come from here.
+
+    A ``raw`` command takes exactly one Arg and receives the rest of the message as typed
+    (no shell-style quoting), for free text such as ``!tr It's …``.
+    """
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         func.__samverkan_command__ = Command(  # type: ignore[attr-defined]
@@ -186,6 +200,7 @@ def command(
             example=example,
             power=power,
             aliases=tuple(tuple(a.split()) for a in aliases),
+            raw=raw,
         )
         return func
 
@@ -248,6 +263,19 @@ class CommandTable:
                 return cmd, words[n:]
         return None
 
+    def match_raw(self, body: str) -> tuple[Command, str] | None:
+        """A ``raw`` command whose words start ``body``, and the untouched text after them."""
+        text = body.strip().removeprefix("!")
+        for cmd in self.commands:
+            if not cmd.raw:
+                continue
+            parts = text.split(None, len(cmd.path))
+            if [p.lower() for p in parts[: len(cmd.path)]] == list(cmd.path):
+                rest = parts[len(cmd.path)] if len(parts) > len(cmd.path) else ""
+                return cmd, rest
+        return None
+
     def in_namespace(self, word: str) -> list[Command]:
+
         """Commands starting with ``word``."""
         return [c for c in self.commands if c.path[0] == word.lower()]

@@ -19,7 +19,6 @@ from typing import Any
 import aiosqlite
 
 from crypto.vault import Vault
-from messenger.errors import StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -83,6 +82,10 @@ class Tx:
             await self._s._db.execute("RELEASE unit")
             raise
         await self._s._db.execute("RELEASE unit")
+
+    async def sent_event_id(self, key: str) -> str | None:
+        """The event ID of the first sent message queued under ``key`` (None if not yet)."""
+        return await self._s._sent_event_id(key)
 
     async def mark_processed(self, event_id: str) -> None:
         """Record that an incoming event has been handled."""
@@ -232,18 +235,16 @@ class StateStore:
 
     async def sent_event_id(self, key: str) -> str | None:
         """The event ID of the first sent message queued under ``key``."""
-        async with (
-            self._lock,
-            self._db.execute(
-                "SELECT event_id FROM outbox WHERE key=? AND event_id IS NOT NULL"
-                " ORDER BY seq LIMIT 1",
-                (key,),
-            ) as cur,
-        ):
+        async with self._lock:
+            return await self._sent_event_id(key)
+
+    async def _sent_event_id(self, key: str) -> str | None:
+        async with self._db.execute(
+            "SELECT event_id FROM outbox WHERE key=? AND event_id IS NOT NULL AND event_id != ''"
+            " ORDER BY seq LIMIT 1",
+            (key,),
+        ) as cur:
             row = await cur.fetchone()
         return None if row is None else str(row[0])
 
 
-def raise_store(e: Exception) -> StoreError:
-    """Wrap a low-level failure."""
-    return StoreError(f"the local state store failed: {e}")

@@ -21,6 +21,7 @@ from crypto import (
     key_description,
     key_matches_description,
     verify_cross_signing_chain,
+    verify_user_signed,
 )
 from messenger.errors import AuthError, MessengerError
 from messenger.session import Session
@@ -243,6 +244,24 @@ class CrossSigning:
         except (InvalidSignature, CryptoError):
             return False
         return True
+
+    async def user_verified(self, user_id: str) -> bool:
+        """Whether we signed ``user_id``'s current master key with our user-signing key."""
+        if user_id == self.user_id:
+            return self.keys is not None
+        theirs = (await self.query(user_id)).get("master")
+        ours = (await self.query(self.user_id)).get("user_signing")
+        if not (theirs and ours):
+            return False
+        try:
+            verify_user_signed(theirs, ours, self.user_id)
+        except (InvalidSignature, CryptoError):
+            return False
+        return True
+
+    async def device_trusted(self, user_id: str, device_id: str) -> bool:
+        """A device we trust: cross-signed by its owner, whose identity we verified."""
+        return await self.device_cross_signed(user_id, device_id) and await self.user_verified(user_id)
 
     async def status(self) -> TrustStatus:
         """Cross-signing state as the server shows it."""

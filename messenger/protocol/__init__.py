@@ -57,3 +57,21 @@ def parse_structured(
         return model.model_validate(raw)
     except ValidationError:
         return None
+
+
+# The bots' vocabularies, defined in their own modules, re-exported here (after the base).
+from messenger.protocol.translation import (  # noqa: E402
+    GlossaryHit,
+    Translation,
+    TranslationSettings,
+)
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "GlossaryHit",
+    "Notice",
+    "Structured",
+    "Translation",
+    "TranslationSettings",
+    "parse_structured",
+]

@@ -1,0 +1,85 @@
+"""Provides parsers for the translate bot's arguments: language lists, pairs and glossary terms."""
+
+from __future__ import annotations
+
+import re
+
+from messenger.config import language_codes
+
+_PAIR = re.compile(r"^([A-Za-z]{2})\s*>\s*([A-Za-z]{2})$")
+_GLOSS = re.compile(r"^([A-Za-z]{2})=(.*)$", re.S)
+MAX_TERM = 200
+
+
+def valid_codes() -> str:
+    """Every valid code, sorted, for error messages."""
+    return ", ".join(sorted(language_codes()))
+
+
+def language(code: str) -> str:
+    """One ISO 639-1 code the organisation can use; ValueError lists the valid ones."""
+    c = code.strip().lower()
+    if c not in language_codes():
+        hint = " (Norwegian is nb or nn; Filipino is tl)" if c in {"no", "fil", "tg"} else ""
+        raise ValueError(f"unknown language code {code!r}{hint}; valid codes: {valid_codes()}")
+    return c
+
+
+def languages(text: str) -> list[str]:
+    """``sv,en`` → ["sv", "en"] (commas or spaces; duplicates dropped, order kept)."""
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not parts:
+        raise ValueError("name at least one language, e.g. sv,en")
+    return list(dict.fromkeys(language(p) for p in parts))
+
+
+def pair(text: str) -> tuple[str, str]:
+    """``da>sv`` → ("da", "sv")."""
+    m = _PAIR.match(text.strip())
+    if not m:
+        raise ValueError(
+            f"malformed language pair {text!r}; write source>target with ISO 639-1 codes, "
+            "e.g. da>sv (several: da>sv,en>sw)"
+        )
+    src, dst = language(m.group(1)), language(m.group(2))
+    if src == dst:
+        raise ValueError(f"{text!r} translates {src} into itself; e.g. da>sv")
+    return src, dst
+
+
+def pairs(text: str) -> list[tuple[str, str]]:
+    """``da>sv,en>sw`` → [("da", "sv"), ("en", "sw")]."""
+    items = [p for p in re.split(r"[,\s]+", re.sub(r"\s*>\s*", ">", text.strip())) if p]
+    if not items:
+        raise ValueError("name at least one pair, e.g. da>sv")
+    return list(dict.fromkeys(pair(p) for p in items))
+
+
+def format_pairs(items: list[tuple[str, str]] | list[list[str]]) -> str:
+    """[("da", "sv")] → ``da>sv``."""
+    return ", ".join(f"{a}>{b}" for a, b in items)
+
+
+def glossary_args(words: list[str]) -> tuple[str, dict[str, str]]:
+    """``"Term" en="Rendering" da="…"`` (already split into words) → (term, {lang: text})."""
+    if not words:
+        raise ValueError('name the term, e.g. "Fjärilspartiet" en="Butterfly Party"')
+    term = words[0].strip()
+    if not term or len(term) > MAX_TERM:
+        raise ValueError(f"a term has 1 to {MAX_TERM} characters")
+    if _GLOSS.match(term):
+        raise ValueError('put the term first, e.g. "Fjärilspartiet" en="Butterfly Party"')
+    out: dict[str, str] = {}
+    for w in words[1:]:
+        m = _GLOSS.match(w)
+        if not m:
+            raise ValueError(
+                f'cannot read {w!r}; write each rendering as lang="text", e.g. en="Butterfly Party"'
+            )
+        value = m.group(2).strip()
+        if not value or len(value) > MAX_TERM:
+            raise ValueError(f"the {m.group(1)} rendering needs 1 to {MAX_TERM} characters")
+        out[language(m.group(1))] = value
+    if not out:
+        raise ValueError('give at least one rendering, e.g. en="Butterfly Party"')
+    return term, out
