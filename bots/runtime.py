@@ -105,6 +105,8 @@ async def make_runtime(deployment: Deployment, names: list[str] | None = None) -
                 key = await bot.cross_signing.recovery_key()
                 print(f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
                       f"sealed in the vault): {key}", flush=True)
+            await bot.backup.enable()
+
     except BaseException:
         for bot in bots:
             await bot.session.close()

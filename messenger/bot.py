@@ -26,7 +26,9 @@ from messenger.protocol import Notice, Structured
 from messenger.rooms import Rooms
 from messenger.session import OUTBOX_REF, Session
 from messenger.store import Tx
+from messenger.backup import KeyBackup
 from messenger.trust import CrossSigning
+
 from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,7 @@ class Bot:
         self._groups: dict[str, Group | None] = {}
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
+        self.backup = KeyBackup(session, self.cross_signing)
         self.verifier = VerificationManager(
             session, self.cross_signing, auto_accept=self.is_coordinator_anywhere
         )
@@ -264,6 +267,11 @@ class Bot:
                 continue
             await self._handle(event)
         self.session.wake_outbox()
+        if self.backup.version is not None:
+            try:
+                await self.backup.upload_new()
+            except MessengerError as e:
+                log.warning("%s: key backup upload failed (retried next sync): %s", self.user_id, e)
 
     async def _on_invite(self, room_id: str, inviter: str | None) -> None:
         if inviter == self.org.service_user_id():

@@ -261,7 +261,9 @@ class CrossSigning:
 
     async def device_trusted(self, user_id: str, device_id: str) -> bool:
         """A device we trust: cross-signed by its owner, whose identity we verified."""
-        return await self.device_cross_signed(user_id, device_id) and await self.user_verified(user_id)
+        return await self.device_cross_signed(user_id, device_id) and await self.user_verified(
+            user_id
+        )
 
     async def status(self) -> TrustStatus:
         """Cross-signing state as the server shows it."""

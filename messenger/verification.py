@@ -66,6 +66,7 @@ class Verification:
         self._sent_done = False
         self._got_done = False
         self.verified_master = False
+        self.auto = False  # accepted and confirmed without a person (bots)
         self.created = time.monotonic()
 
     def _set(self, state: str) -> None:
@@ -211,6 +212,15 @@ class Verification:
         self.emojis = [EMOJI[i] for i in sas_bytes.emoji_indices]
         self.decimals = tuple(sas_bytes.decimals)  # type: ignore[assignment]
         self._set("keys")
+        if self.auto:
+            # A bot cannot look at a screen: it shows its emoji in its output for the person
+            # to compare, and confirms; the person's side confirms only if they match.
+            shown = " ".join(f"{e} {n}" for e, n in self.emojis)
+            print(
+                f"{self.m.user_id}: verifying {self.other_user} {self.other_device}: {shown}",
+                flush=True,
+            )
+            await self.confirm()
 
     def _mac_base(self, sender: tuple[str, str], receiver: tuple[str, str]) -> str:
         return (
@@ -342,7 +352,9 @@ class VerificationManager:
                 )
                 self.flows[txn] = flow
                 if self.auto_accept(sender):
+                    flow.auto = True
                     await flow.accept()
+
                 else:
                     await self.incoming.put(flow)
                 continue

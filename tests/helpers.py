@@ -181,7 +181,8 @@ class OrgEnv:
             server_name = "localhost"
             port = {self.synapse.port}
         """)
-            + self.bots_table()
+            + self.bots_table(enabled)
+
             + textwrap.dedent(body)
         )
         self.org_text = text
