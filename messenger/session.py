@@ -13,7 +13,8 @@ from typing import Any
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, MegolmEvent
-from nio.exceptions import EncryptionError
+from nio.exceptions import EncryptionError, LocalProtocolError
+
 
 from crypto.vault import Vault
 from messenger.errors import (
@@ -64,6 +65,8 @@ async def guarded(coro: Awaitable[Any], action: str) -> Any:
         response = await coro
     except (aiohttp.ClientError, TimeoutError, OSError) as e:
         raise TransientError(f"{action} failed: {e.__class__.__name__}: {e}") from None
+    except LocalProtocolError as e:  # nio's local state is not ready (e.g. room not synced yet)
+        raise TransientError(f"{action} failed: {e}") from None
     return check(response, action)
 
 
@@ -436,6 +439,8 @@ class Session:
     async def run_outbox(self) -> None:
         """Deliver the outbox whenever woken; retry failures with backoff; never drop a message."""
         delays = backoff_delays()
+        while not self.sync_ok and not self._stopping.is_set():
+            await asyncio.sleep(0.1)  # rooms are known to nio only after the first sync
         while not self._stopping.is_set():
             self.outbox_wakeup.clear()
             try:

@@ -268,7 +268,9 @@ class OrgEnv:
         for c in clients:
             async def bots_joined(c: Member = c) -> bool:
                 room = c.client.rooms.get(room_id)
-                return room is not None and bot_ids <= set(room.users)
+                joined = set(room.users) - set(room.invited_users) if room else set()
+                return bot_ids <= joined
+
 
             await c.wait_until(bots_joined)
         return settings, room_id, clients, runtime

@@ -37,6 +37,8 @@ class UpProcess:
         if crash_at:
             environ["SAMVERKAN_CRASH_AT"] = crash_at
             environ["SAMVERKAN_CRASH_ONCE"] = str(self.tmp / f"crashed-{crash_at}")
+        with open(self.log, "a") as f:  # noqa: ASYNC230
+            f.write(f"== test: starting (crash at {crash_at})\n")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "samverkan", "-v", "up", "--config", str(self.config),
             env=environ, stdout=open(self.log, "ab"), stderr=asyncio.subprocess.STDOUT,  # noqa: ASYNC230, SIM115
@@ -48,8 +50,11 @@ class UpProcess:
 
     async def stop(self) -> int:
         assert self.proc
+        with open(self.log, "a") as f:  # noqa: ASYNC230
+            f.write(f"== test: stopping pid {self.proc.pid} (returncode {self.proc.returncode})\n")
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
+
         return await asyncio.wait_for(self.proc.wait(), 60)
 
 
@@ -78,7 +83,8 @@ async def provisioned(org_env: OrgEnv, make_user, member_factory, tmp_path: Path
 async def bot_joined(member: Member, room_id: str, bot: str) -> None:
     async def joined() -> bool:
         room = member.client.rooms.get(room_id)
-        return room is not None and bot in room.users
+        return room is not None and bot in room.users and bot not in room.invited_users
+
 
     await member.wait_until(joined, 60)
 
