@@ -106,6 +106,10 @@ async def make_runtime(deployment: Deployment, names: list[str] | None = None) -
                 print(f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
                       f"sealed in the vault): {key}", flush=True)
             await bot.backup.enable()
+            status = await bot.cross_signing.status()
+            bot.trust_summary = {"cross_signing": status.cross_signing,
+                                 "device_signed": status.device_signed}
+
 
     except BaseException:
         for bot in bots:

@@ -199,7 +199,13 @@ class KeyBackup:
                     imported += 1
         return imported
 
+    @property
+    def backed_up_count(self) -> int:
+        """Sessions this device has uploaded (known after the first upload pass)."""
+        return len(self._done or ())
+
     async def status(self) -> BackupStatus:
+
         """The server's backup version, our uploaded count, and the server's count."""
         current = await self._current_version()
         done = len(await self.session.store.items(BACKED_UP_NS))

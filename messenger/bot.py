@@ -193,6 +193,8 @@ class Bot:
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
         self.backup = KeyBackup(session, self.cross_signing)
+        self.trust_summary: dict[str, bool] = {}
+
         self.verifier = VerificationManager(
             session, self.cross_signing, auto_accept=self.is_coordinator_anywhere
         )

@@ -174,6 +174,7 @@ class EmbeddedSynapse:
         except BaseException:
             await self.stop()
             raise
+        (self.data_dir / "samverkan-synapse.pid").write_text(str(self._proc.pid))
         log.info("Synapse ready at %s (pid %s)", self.url, self._proc.pid)
 
     @property
@@ -186,6 +187,8 @@ class EmbeddedSynapse:
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
+        (self.data_dir / "samverkan-synapse.pid").unlink(missing_ok=True)
+
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from crypto import CryptoError
 from messenger.config import OrgFile, Settings, load_org
+
 from messenger.errors import MessengerError
 
 log = logging.getLogger("samverkan")
@@ -58,7 +60,12 @@ def write_heartbeat(home: Path, runtime: Any) -> None:
             "device_id": b.session.device_id,
             "syncing": b.session.sync_ok,
             "at": time.time(),
+            "cross_signing": b.trust_summary.get("cross_signing", False),
+            "device_signed": b.trust_summary.get("device_signed", False),
+            "backup_version": b.backup.version,
+            "backed_up": b.backup.backed_up_count,
         }
+
         for b in runtime.bots
     }
     tmp = home / (HEARTBEAT_FILE + ".tmp")
@@ -96,7 +103,13 @@ async def run_until_signal(
             print(f"could not: {line}", flush=True)
         runtime = await make_runtime(deployment)
         runtime.start()
+        try:
+            await asyncio.wait_for(runtime.wait_synced(), 120)
+        except TimeoutError:
+            print("warning: not every bot has synced after 120 s; still trying", flush=True)
+        write_heartbeat(settings.home, runtime)
         print(f"bots running: {', '.join(b.user_id for b in runtime.bots)}", flush=True)
+
         if on_ready:
             await on_ready(deployment)
         while not stop.is_set():
@@ -209,6 +222,28 @@ async def cmd_status(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+async def cmd_rekey(args: argparse.Namespace) -> int:
+    from crypto import Vault
+
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).absolute()
+    path = home / "vault.json"
+    if not path.exists():
+        raise UsageProblem(f"no vault at {path}: set SAMVERKAN_HOME to the data directory")
+    old = passphrase()
+    new = os.environ.get("SAMVERKAN_NEW_PASSPHRASE")
+    if not new:
+        if not sys.stdin.isatty():
+            raise UsageProblem("no new passphrase: set SAMVERKAN_NEW_PASSPHRASE or run in a terminal")
+        new = getpass.getpass("new passphrase: ")
+        if getpass.getpass("new passphrase again: ") != new:
+            raise UsageProblem("the two new passphrases differ; nothing was changed")
+    if len(new) < 12:
+        raise UsageProblem("the new passphrase is too short: use at least 12 characters")
+    await asyncio.to_thread(Vault.rekey, path, old, new)
+    print(f"the vault at {path} now opens with the new passphrase only")
+    return 0
+
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     from samverkan.demo import run_demo
 
@@ -265,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(
         sub.add_parser("status", help="homeserver, bots, encryption and keys as a table")
     ).set_defaults(func=cmd_status)
+    sub.add_parser(
+        "rekey", help="re-encrypt the data at rest under a new passphrase"
+    ).set_defaults(func=cmd_rekey)
     from samverkan import ledger_cmd
 
     ledger_cmd.add_parser(sub)
@@ -284,6 +322,6 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.func(args))
     except KeyboardInterrupt:
         return 130
-    except (MessengerError, UsageProblem) as e:
+    except (MessengerError, UsageProblem, CryptoError) as e:
         print(f"samverkan: {e}", file=sys.stderr)
         return 2
