@@ -268,6 +268,7 @@ class Bot:
             if await self.store.is_processed(event.event_id):
                 continue
             await self._handle(event)
+        await self.after_batch(batch)
         self.session.wake_outbox()
         if self.backup.version is not None:
             try:
@@ -418,7 +419,11 @@ class Bot:
     async def on_tick(self, now_ms: int) -> None:
         """Called about once a second by the runtime: timers live here."""
 
+    async def after_batch(self, batch: SyncBatch) -> None:
+        """Called once a sync batch is handled (e.g. to send one edit per changed card)."""
+
     async def close(self) -> None:
+
         """Release what the bot holds (HTTP sessions …); the runtime calls it on stop."""
 
 

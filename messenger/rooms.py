@@ -128,7 +128,13 @@ class Rooms:
         resp = await guarded(self.c.joined_rooms(), "listing joined rooms")
         return list(resp.rooms)
 
+    def joined_members(self, room_id: str) -> set[str]:
+        """Joined members as of the last sync (no request; may lag a sync behind)."""
+        room = self.c.rooms.get(room_id)
+        return set(room.users) - set(room.invited_users) if room else set()
+
     def power_level(self, room_id: str, user_id: str) -> int:
+
         """A user's power level in a room, from the synced power levels."""
         room = self.c.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0

@@ -60,6 +60,7 @@ def parse_structured(
 
 
 # The bots' vocabularies, defined in their own modules, re-exported here (after the base).
+from messenger.protocol.events import EventCard, EventReminder, PollCard, PollSlot  # noqa: E402
 from messenger.protocol.translation import (  # noqa: E402
     GlossaryHit,
     Translation,
@@ -68,6 +69,11 @@ from messenger.protocol.translation import (  # noqa: E402
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "EventCard",
+    "EventReminder",
+    "PollCard",
+    "PollSlot",
+
     "GlossaryHit",
     "Notice",
     "Structured",
