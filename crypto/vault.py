@@ -37,7 +37,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Final
 
+import nacl.bindings
 import nacl.encoding
+
 import nacl.exceptions
 import nacl.hash
 import nacl.pwhash.argon2id as argon2id
@@ -50,6 +52,7 @@ from crypto.keys import KEY_SIZE, b64decode_unpadded, b64encode_unpadded
 FORMAT: Final = "samverkan-vault"
 VERSION: Final = 1
 TOKEN_VERSION: Final = 1
+_VERSION_BYTE: Final = bytes([TOKEN_VERSION])
 DEFAULT_OPSLIMIT: Final = argon2id.OPSLIMIT_MODERATE
 DEFAULT_MEMLIMIT: Final = argon2id.MEMLIMIT_MODERATE
 _SEAL_PERSON: Final = b"samverkan.seal"
@@ -171,7 +174,7 @@ class Vault:
             raise CryptoError(f"vault data key must be {KEY_SIZE} bytes")
         self._path = Path(path)
         self._dek = bytes(dek)
-        self._subkeys: dict[bytes, nacl.secret.SecretBox] = {}
+        self._subkeys: dict[bytes, bytes] = {}
 
     def __repr__(self) -> str:
         return f"<Vault {str(self._path)!r} unlocked>"
@@ -256,26 +259,25 @@ class Vault:
         _write_atomically(path, header, exclusive=False)
         return cls(path, dek)
 
-    def _box(self, context: bytes) -> nacl.secret.SecretBox:
-        context = bytes(context)
-        box = self._subkeys.get(context)
-        if box is None:
+    def _subkey(self, context: bytes) -> bytes:
+        key = self._subkeys.get(context)
+        if key is None:
             if len(self._subkeys) >= _MAX_CACHED_CONTEXTS:
                 self._subkeys.clear()
-            subkey = nacl.hash.blake2b(
+            key = self._subkeys[bytes(context)] = nacl.hash.blake2b(
                 bytes(context),
                 digest_size=KEY_SIZE,
                 key=self._dek,
                 person=_SEAL_PERSON,
                 encoder=nacl.encoding.RawEncoder,
             )
-            box = self._subkeys[context] = nacl.secret.SecretBox(subkey)
-        return box
+        return key
 
     def seal(self, plaintext: bytes, *, context: bytes = b"") -> bytes:
         """Encrypt and authenticate ``plaintext`` for ``context`` (e.g. ``b"events.title"``)."""
         nonce = nacl.utils.random(_NONCE)
-        return bytes([TOKEN_VERSION]) + bytes(self._box(context).encrypt(bytes(plaintext), nonce))
+        ciphertext = nacl.bindings.crypto_secretbox(bytes(plaintext), nonce, self._subkey(context))
+        return b"".join((_VERSION_BYTE, nonce, ciphertext))
 
     def open(self, token: bytes, *, context: bytes = b"") -> bytes:
         """Inverse of ``seal``; ``DecryptionError`` if tampered, truncated or wrong context."""
@@ -284,8 +286,11 @@ class Vault:
         if token[0] != TOKEN_VERSION:
             raise DecryptionError(f"sealed value has unknown format version {token[0]}")
         try:
-            return bytes(self._box(context).decrypt(bytes(token[1:])))
+            return nacl.bindings.crypto_secretbox_open(
+                token[1 + _NONCE :], token[1 : 1 + _NONCE], self._subkey(context)
+            )
         except nacl.exceptions.CryptoError:
+
             raise DecryptionError(
                 f"sealed value does not open for context {context!r}: it was sealed for "
                 "another context or another vault, or it was tampered with"
