@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import uuid
+
 
 from messenger.config import OrgFile
 from messenger.deployment import Deployment
 from messenger.events import Incoming, SyncBatch
 from messenger.rooms import Rooms
 
-SCRIPT = ["!ping", "!help"]
+def script() -> list[str]:
+    """What the coordinator types: every bot at work once."""
+    day = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
+    return [
+        "!ping",
+        "!help",
+        f'!event create "Nordic summit" {day} 14:00 Europe/Stockholm --duration 2h --where "Oslo"',
+        "!pool add funding 50000 --unit SEK",
+        '!request funding "Travel to the Nairobi workshop" --amount 12000',
+        "!translator add da>sv",
+        "Kan nogen sende referatet fra bestyrelsesmødet til os inden fredag?",
+    ]
 WAIT_S = 60.0
+STEP_WAIT_S = 20.0
+
 
 
 async def showcase(deployment: Deployment, org: OrgFile, user: str, password: str) -> None:
@@ -43,14 +58,15 @@ async def showcase(deployment: Deployment, org: OrgFile, user: str, password: st
             if room and bots <= set(room.users) and session.user_id in room.users:
                 break
         print(f"\nshowcase in {org.groups[0].name!r} as {user_id}:")
-        for text in SCRIPT:
+        for text in script():
             sent = await session.send_now(
                 room_id, {"msgtype": "m.text", "body": text}, txn_id=uuid.uuid4().hex
             )
             print(f"  > {text}")
             answered: set[str] = set()
             expected = len(bots) if text == "!ping" else 1
-            while len(answered) < expected and loop.time() < deadline:
+            step_deadline = loop.time() + STEP_WAIT_S
+            while len(answered) < expected and loop.time() < step_deadline:
                 await session.sync_once(collect, timeout_ms=1000)
                 for ev in seen:
                     if ev.reply_to == sent and ev.event_id not in answered:
