@@ -1,0 +1,114 @@
+"""Soak with faults: commands across rooms while the runtime is SIGKILLed and Synapse restarts.
+
+Afterwards every command is answered exactly once by each bot it addresses, replies keep the
+order of the commands per room and bot, and no member sees an undecryptable event. The test
+form is bounded (a few dozen commands, a few kills); ``make soak`` runs the long form with
+``SAMVERKAN_SOAK_COMMANDS`` / ``SAMVERKAN_SOAK_KILLS`` (defaults there: 5,000 and 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.bots.test_exactly_once import UpProcess
+from tests.helpers import Member, OrgEnv
+
+# command → which bots answer it
+COMMANDS = {
+    "!ping": ("events", "resources", "translate"),
+    "!event list": ("events",),
+    "!lang": ("translate",),
+    "!pool show": ("resources",),
+}
+
+
+async def soak(org_env: OrgEnv, make_user, member_factory, tmp_path: Path,  # type: ignore[no-untyped-def]
+               commands: int, kills: int, rooms: int, members: int) -> None:
+    people = [await make_user("soak") for _ in range(members)]
+    names = ", ".join(f'"{u}"' for u, _ in people)
+    body = "".join(f'\n[[working_group]]\nname = "Soak {i}"\nmembers = [{names}]\n'
+                   for i in range(rooms))
+    settings = org_env.write_org(body)
+    config = tmp_path / "org.toml"
+    config.write_text(org_env.org_text.replace(
+        "[homeserver]\n", f'[homeserver]\nurl = "{org_env.synapse.url}"\n'))
+    assert not (await org_env.apply(settings)).failed
+    room_ids = [await org_env.room_id(f"soak-{i}") for i in range(rooms)]
+    clients: list[Member] = [await member_factory(u, pw) for u, pw in people]
+    for c in clients:
+        for r in room_ids:
+            await c.wait_joined(r)
+    bots = settings.org.bot_user_ids()
+    up = UpProcess(org_env, config, tmp_path)
+    await up.start()
+
+    async def all_joined() -> bool:
+        for r in room_ids:
+            room = clients[0].client.rooms.get(r)
+            joined = set(room.users) - set(room.invited_users) if room else set()
+            if not set(bots.values()) <= joined:
+                return False
+        return True
+
+    await clients[0].wait_until(all_joined, 90)
+
+    rng = random.Random(1234)
+    sent: list[tuple[Member, str, str, str]] = []  # (client, room, event id, command)
+    kill_at = sorted(rng.sample(range(5, commands - 5), kills))
+    restart_synapse_at = commands // 2
+    for i in range(commands):
+        client = clients[i % len(clients)]
+        room = room_ids[rng.randrange(rooms)]
+        command = rng.choice(list(COMMANDS))
+        sent.append((client, room, await client.send(room, command), command))
+        if i in kill_at:
+            up.proc.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+            await up.proc.wait()  # type: ignore[union-attr]
+            await up.start()
+        if i == restart_synapse_at:
+            await org_env.synapse.stop()
+            await org_env.synapse.start()
+        await asyncio.sleep(rng.uniform(0, 0.05))
+
+    try:
+        for client, _room, event_id, command in sent:
+            for bot in COMMANDS[command]:
+                await client.wait_reply(event_id, sender=bots[bot], timeout=120)
+        await asyncio.sleep(3)  # room for late duplicates
+        for client, _room, event_id, command in sent:
+            for bot in COMMANDS[command]:
+                n = len(client.replies_to(event_id, sender=bots[bot]))
+                assert n == 1, f"{command} {event_id} answered {n} times by {bot}"
+        # Per room and bot, answers come in the order of the commands.
+        for client in clients:
+            for room in room_ids:
+                for bot in bots.values():
+                    mine = [e for c, r, e, _ in sent if c is client and r == room]
+                    order = [src["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+                             for r, ev in client.events if r == room
+                             for src in [getattr(ev, "source", {})]
+                             if src.get("sender") == bot
+                             and src.get("content", {}).get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") in mine]
+                    expected = [e for e in mine if e in order]
+                    assert order == expected, f"{bot} answered out of order in {room}"
+        for client in clients:
+            assert not client.undecryptable(), client.undecryptable()[:3]
+    finally:
+        assert await up.stop() == 0
+
+
+async def test_soak_with_kills_and_a_synapse_restart(org_env: OrgEnv, make_user, member_factory, tmp_path: Path) -> None:  # noqa: E501
+    await soak(org_env, make_user, member_factory, tmp_path, commands=60, kills=3, rooms=3, members=2)
+
+
+@pytest.mark.slow
+async def test_soak_long(org_env: OrgEnv, make_user, member_factory, tmp_path: Path) -> None:
+    await soak(org_env, make_user, member_factory, tmp_path,
+               commands=int(os.environ.get("SAMVERKAN_SOAK_COMMANDS", "5000")),
+               kills=int(os.environ.get("SAMVERKAN_SOAK_KILLS", "10")), rooms=5, members=3)
