@@ -10,7 +10,8 @@ from typing import Any
 from messenger.config import Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.ids import server_of
-from messenger.rooms import MEGOLM, Rooms
+from messenger.rooms import INVITE_LEVEL, MEGOLM, Rooms
+
 from messenger.session import Session
 
 log = logging.getLogger(__name__)
@@ -263,11 +264,13 @@ class Provisioner:
                 )
         levels = {u: v for u, v in self._levels(group).items() if u not in st.creators}
         current = {u: int(v) for u, v in st.power.get("users", {}).items()}
-        if current != levels:
+        if current != levels or st.power.get("invite", 0) != INVITE_LEVEL:
             changed = sorted(
                 u for u in set(current) | set(levels) if current.get(u, 0) != levels.get(u, 0)
             )
-            power = {**st.power, "users": levels}
+            if st.power.get("invite", 0) != INVITE_LEVEL:
+                changed.append(f"invite (to {INVITE_LEVEL})")
+            power = {**st.power, "users": levels, "invite": INVITE_LEVEL}
             out.append(
                 Change(
                     f"{label}: set power levels of {', '.join(changed)}",

@@ -10,6 +10,8 @@ from messenger.errors import NotFound
 from messenger.session import Session, guarded
 
 MEGOLM = "m.megolm.v1.aes-sha2"
+INVITE_LEVEL = 50
+
 
 
 def encryption_state(
@@ -57,7 +59,10 @@ class Rooms:
             *(extra_state or []),
         ]
         # Room versions 12+ make the creator privileged and refuse it in the users map.
-        power = {"users": {u: v for u, v in (power_users or {}).items() if u != self.s.user_id}}
+        power = {
+            "users": {u: v for u, v in (power_users or {}).items() if u != self.s.user_id},
+            "invite": INVITE_LEVEL,  # only coordinators bring people in; the file decides
+        }
         resp = await guarded(
             self.c.room_create(
                 visibility=RoomVisibility.private,

@@ -126,8 +126,10 @@ class Member:
         for _room, ev in self.events:
             src = getattr(ev, "source", {})
             content = src.get("content", {})
-            rel = content.get("m.relates_to", {})
-            target = rel.get("m.in_reply_to", {}).get("event_id")
+            rel = content.get("m.relates_to", {}) if isinstance(content, dict) else {}
+            reply = rel.get("m.in_reply_to", {}) if isinstance(rel, dict) else {}
+            target = reply.get("event_id") if isinstance(reply, dict) else None
+
             if target == event_id and (sender is None or src.get("sender") == sender):
                 out.append(src)
         return out
