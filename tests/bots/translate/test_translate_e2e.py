@@ -44,7 +44,10 @@ async def libre() -> AsyncIterator[FakeLibreTranslate]:
 
 def with_mt(env: OrgEnv, url: str) -> None:
     original = env.bots_table
-    env.bots_table = lambda: original() + f'machine_translation_url = "{url}"\n'  # type: ignore[method-assign]
+    env.bots_table = lambda enabled=None: (  # type: ignore[method-assign]
+        original(enabled) + f'machine_translation_url = "{url}"\n'
+    )
+
 
 
 async def bot_reply(m: Member, event_id: str, bot: str, count: int = 1) -> dict[str, Any]:
