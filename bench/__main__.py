@@ -18,7 +18,6 @@ BENCHMARKS = [
     ("TUI: 10,000-message room", ["bench.tui_bench"]),
     ("Vault: seal/open throughput vs raw SecretBox, Argon2id cost", ["bench.vault_bench"]),
     ("Scaling: one runtime in 10, 100, 500 rooms", ["bench.scaling_bench"]),
-
 ]
 
 

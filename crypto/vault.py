@@ -39,7 +39,6 @@ from typing import Any, Final
 
 import nacl.bindings
 import nacl.encoding
-
 import nacl.exceptions
 import nacl.hash
 import nacl.pwhash.argon2id as argon2id
@@ -290,7 +289,6 @@ class Vault:
                 token[1 + _NONCE :], token[1 : 1 + _NONCE], self._subkey(context)
             )
         except nacl.exceptions.CryptoError:
-
             raise DecryptionError(
                 f"sealed value does not open for context {context!r}: it was sealed for "
                 "another context or another vault, or it was tampered with"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from messenger.backup import KeyBackup
 from messenger.commands import (
     Command,
     CommandError,
@@ -26,9 +27,7 @@ from messenger.protocol import Notice, Structured
 from messenger.rooms import Rooms
 from messenger.session import OUTBOX_REF, Session
 from messenger.store import Tx
-from messenger.backup import KeyBackup
 from messenger.trust import CrossSigning
-
 from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)
@@ -333,7 +332,6 @@ class Bot:
         try:
             words = tokenize(event.body)
         except CommandError as e:
-
             if self.primary:
                 await ctx.fail(str(e))
             return
@@ -423,9 +421,7 @@ class Bot:
         """Called once a sync batch is handled (e.g. to send one edit per changed card)."""
 
     async def close(self) -> None:
-
         """Release what the bot holds (HTTP sessions …); the runtime calls it on stop."""
-
 
     def now_ms(self) -> int:
         """The bot's clock in ms (tests replace ``clock`` to move time)."""

@@ -11,7 +11,6 @@ from messenger.config import Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.ids import server_of
 from messenger.rooms import INVITE_LEVEL, MEGOLM, Rooms
-
 from messenger.session import Session
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from typing import Any
 
 from crypto import CryptoError
 from messenger.config import OrgFile, Settings, load_org
-
 from messenger.errors import MessengerError
 
 log = logging.getLogger("samverkan")
@@ -65,7 +64,6 @@ def write_heartbeat(home: Path, runtime: Any) -> None:
             "backup_version": b.backup.version,
             "backed_up": b.backup.backed_up_count,
         }
-
         for b in runtime.bots
     }
     tmp = home / (HEARTBEAT_FILE + ".tmp")
@@ -233,7 +231,9 @@ async def cmd_rekey(args: argparse.Namespace) -> int:
     new = os.environ.get("SAMVERKAN_NEW_PASSPHRASE")
     if not new:
         if not sys.stdin.isatty():
-            raise UsageProblem("no new passphrase: set SAMVERKAN_NEW_PASSPHRASE or run in a terminal")
+            raise UsageProblem(
+                "no new passphrase: set SAMVERKAN_NEW_PASSPHRASE or run in a terminal"
+            )
         new = getpass.getpass("new passphrase: ")
         if getpass.getpass("new passphrase again: ") != new:
             raise UsageProblem("the two new passphrases differ; nothing was changed")
@@ -300,9 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(
         sub.add_parser("status", help="homeserver, bots, encryption and keys as a table")
     ).set_defaults(func=cmd_status)
-    sub.add_parser(
-        "rekey", help="re-encrypt the data at rest under a new passphrase"
-    ).set_defaults(func=cmd_rekey)
+    sub.add_parser("rekey", help="re-encrypt the data at rest under a new passphrase").set_defaults(
+        func=cmd_rekey
+    )
     from samverkan import ledger_cmd
 
     ledger_cmd.add_parser(sub)

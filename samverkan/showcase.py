@@ -6,11 +6,11 @@ import asyncio
 import datetime
 import uuid
 
-
 from messenger.config import OrgFile
 from messenger.deployment import Deployment
 from messenger.events import Incoming, SyncBatch
 from messenger.rooms import Rooms
+
 
 def script() -> list[str]:
     """What the coordinator types: every bot at work once."""
@@ -24,9 +24,10 @@ def script() -> list[str]:
         "!translator add da>sv",
         "Kan nogen sende referatet fra bestyrelsesmødet til os inden fredag?",
     ]
+
+
 WAIT_S = 60.0
 STEP_WAIT_S = 20.0
-
 
 
 async def showcase(deployment: Deployment, org: OrgFile, user: str, password: str) -> None:

@@ -59,11 +59,20 @@ async def status_table(
             )
             signed = bool(beat.get("cross_signing")) and bool(beat.get("device_signed"))
             ok &= signed
-            rows.append((f"  {name} keys", (
-                f"cross-signing {'set up' if beat.get('cross_signing') else 'MISSING'}, device "
-                f"{'signed' if beat.get('device_signed') else 'NOT signed'}, key backup "
-                + (f"version {beat['backup_version']} with {beat.get('backed_up', 0)} sessions"
-                   if beat.get("backup_version") else "OFF"))))
+            rows.append(
+                (
+                    f"  {name} keys",
+                    (
+                        f"cross-signing {'set up' if beat.get('cross_signing') else 'MISSING'}, device "
+                        f"{'signed' if beat.get('device_signed') else 'NOT signed'}, key backup "
+                        + (
+                            f"version {beat['backup_version']} with {beat.get('backed_up', 0)} sessions"
+                            if beat.get("backup_version")
+                            else "OFF"
+                        )
+                    ),
+                )
+            )
 
         service = await deployment.service_session()
         try:

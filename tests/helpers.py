@@ -184,7 +184,6 @@ class OrgEnv:
             port = {self.synapse.port}
         """)
             + self.bots_table(enabled)
-
             + textwrap.dedent(body)
         )
         self.org_text = text
@@ -268,11 +267,11 @@ class OrgEnv:
         await runtime.wait_synced()
         bot_ids = {b.user_id for b in runtime.bots}
         for c in clients:
+
             async def bots_joined(c: Member = c) -> bool:
                 room = c.client.rooms.get(room_id)
                 joined = set(room.users) - set(room.invited_users) if room else set()
                 return bot_ids <= joined
-
 
             await c.wait_until(bots_joined)
         return settings, room_id, clients, runtime

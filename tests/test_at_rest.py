@@ -17,7 +17,9 @@ def files_containing(root: Path, needles: list[bytes]) -> list[tuple[Path, bytes
     return hits
 
 
-async def test_no_plaintext_of_messages_titles_or_requests_on_disk(org_env: OrgEnv, member_factory) -> None:  # noqa: E501
+async def test_no_plaintext_of_messages_titles_or_requests_on_disk(
+    org_env: OrgEnv, member_factory
+) -> None:  # noqa: E501
     _settings, room_id, (coord, member), runtime = await org_env.room_with_bots(
         member_factory, members=1, coordinators=1
     )
@@ -30,7 +32,9 @@ async def test_no_plaintext_of_messages_titles_or_requests_on_disk(org_env: OrgE
     }
     bots = {b.name: b.user_id for b in runtime.bots}
     sent = await member.send(room_id, secrets["message"])
-    ev = await member.send(room_id, f'!event create "{secrets["title"]}" 2031-05-04 10:00 Europe/Stockholm')
+    ev = await member.send(
+        room_id, f'!event create "{secrets["title"]}" 2031-05-04 10:00 Europe/Stockholm'
+    )
     await member.wait_reply(ev, sender=bots["events"])
     req = await member.send(room_id, f'!request funding "{secrets["request"]}" --amount 1200')
     await member.wait_reply(req, sender=bots["resources"])
@@ -42,4 +46,6 @@ async def test_no_plaintext_of_messages_titles_or_requests_on_disk(org_env: OrgE
     assert org_env.home.exists()
     needles = [s.encode() for s in secrets.values() if s != secrets["tr"]] + [tag.encode()]
     hits = files_containing(org_env.home, needles)
-    assert not hits, f"plaintext on disk: {[(str(p.relative_to(org_env.home)), n) for p, n in hits]}"
+    assert not hits, (
+        f"plaintext on disk: {[(str(p.relative_to(org_env.home)), n) for p, n in hits]}"
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.helpers import OrgEnv
 
 
-async def test_ping_and_help_are_answered_encrypted_in_thread(org_env: OrgEnv, member_factory) -> None:
+async def test_ping_and_help_are_answered_encrypted_in_thread(
+    org_env: OrgEnv, member_factory
+) -> None:
     settings, room_id, (member,), _rt = await org_env.room_with_bots(member_factory)
     bots = settings.org.bot_user_ids()
 

@@ -40,8 +40,16 @@ class UpProcess:
         with open(self.log, "a") as f:  # noqa: ASYNC230
             f.write(f"== test: starting (crash at {crash_at})\n")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "samverkan", "-v", "up", "--config", str(self.config),
-            env=environ, stdout=open(self.log, "ab"), stderr=asyncio.subprocess.STDOUT,  # noqa: ASYNC230, SIM115
+            sys.executable,
+            "-m",
+            "samverkan",
+            "-v",
+            "up",
+            "--config",
+            str(self.config),
+            env=environ,
+            stdout=open(self.log, "ab"),
+            stderr=asyncio.subprocess.STDOUT,  # noqa: ASYNC230, SIM115
         )
 
     async def wait_killed(self) -> int:
@@ -85,7 +93,6 @@ async def bot_joined(member: Member, room_id: str, bot: str) -> None:
         room = member.client.rooms.get(room_id)
         return room is not None and bot in room.users and bot not in room.invited_users
 
-
     await member.wait_until(joined, 60)
 
 
@@ -119,7 +126,9 @@ async def test_sigkill_then_restart_answers_every_command_exactly_once(
 
 
 async def test_bots_resume_after_homeserver_restart(org_env: OrgEnv, member_factory) -> None:
-    settings, room_id, (member,), runtime = await org_env.room_with_bots(member_factory, bots=["events"])
+    settings, room_id, (member,), runtime = await org_env.room_with_bots(
+        member_factory, bots=["events"]
+    )
     bot = runtime.bots[0].user_id
     first = await member.send(room_id, "!ping")
     await member.wait_reply(first, sender=bot)

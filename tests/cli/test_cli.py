@@ -18,20 +18,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "SAMVERKAN_HOME": str(home), "SAMVERKAN_PASSPHRASE": "cli test passphrase",
-           "SAMVERKAN_FAST_KDF": "1", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SAMVERKAN_HOME": str(home),
+        "SAMVERKAN_PASSPHRASE": "cli test passphrase",
+        "SAMVERKAN_FAST_KDF": "1",
+        "PYTHONPATH": str(ROOT),
+    }
     env.update(extra)
     return env
 
 
 def run(args: list[str], home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "samverkan", *args], env=env_for(home, **extra),
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "samverkan", *args],
+        env=env_for(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def org_file(tmp: Path, port: int, body: str = "") -> Path:
     path = tmp / "org.toml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         [organisation]
         name = "CLI test org"
         [homeserver]
@@ -39,7 +51,9 @@ def org_file(tmp: Path, port: int, body: str = "") -> Path:
         [[working_group]]
         name = "Nordic policy"
         members = ["@bjorn:localhost"]
-    """) + body)
+    """)
+        + body
+    )
     return path
 
 
@@ -57,8 +71,17 @@ async def test_up_runs_reports_status_and_stops_cleanly_on_sigterm(tmp_path: Pat
     home = tmp_path / "home"
     log = open(tmp_path / "up.log", "wb")  # noqa: ASYNC230, SIM115
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "samverkan", "up", "--config", str(config),
-        env=env_for(home), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "samverkan",
+        "up",
+        "--config",
+        str(config),
+        env=env_for(home),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         await wait_ready(f"http://127.0.0.1:{port}", 90)
         for _ in range(300):
@@ -100,8 +123,18 @@ def test_missing_config_and_bad_arguments_are_explained(tmp_path: Path) -> None:
     result = run(["up", "--config", str(tmp_path / "nope.toml")], tmp_path / "home")
     assert result.returncode == 2
     assert "no such organisation file" in result.stderr
-    result = run(["account", "add", "x", "--password", "short", "--config",
-                  str(org_file(tmp_path, free_port()))], tmp_path / "home")
+    result = run(
+        [
+            "account",
+            "add",
+            "x",
+            "--password",
+            "short",
+            "--config",
+            str(org_file(tmp_path, free_port())),
+        ],
+        tmp_path / "home",
+    )
     assert result.returncode == 2
     assert "too short" in result.stderr
     result = run(["frobnicate"], tmp_path)
@@ -117,8 +150,12 @@ def test_rekey_then_old_passphrase_fails_clearly(tmp_path: Path, new: str) -> No
     home.mkdir()
     import nacl.pwhash
 
-    vault = Vault.create(home / "vault.json", "cli test passphrase",
-                         opslimit=nacl.pwhash.argon2id.OPSLIMIT_MIN, memlimit=nacl.pwhash.argon2id.MEMLIMIT_MIN)
+    vault = Vault.create(
+        home / "vault.json",
+        "cli test passphrase",
+        opslimit=nacl.pwhash.argon2id.OPSLIMIT_MIN,
+        memlimit=nacl.pwhash.argon2id.MEMLIMIT_MIN,
+    )
     token = vault.seal(b"minutes of the leadership meeting", context=b"t")
     result = run(["rekey"], home, SAMVERKAN_NEW_PASSPHRASE=new)
     assert result.returncode == 0, result.stderr

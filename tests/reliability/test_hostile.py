@@ -14,9 +14,12 @@ from messenger.protocol import EventCard, parse_structured
 from tests.helpers import OrgEnv
 
 
-async def test_outsiders_strangers_and_bypass_attempts(org_env: OrgEnv, make_user, member_factory) -> None:  # noqa: E501
+async def test_outsiders_strangers_and_bypass_attempts(
+    org_env: OrgEnv, make_user, member_factory
+) -> None:  # noqa: E501
     settings, room_id, (coord, member), runtime = await org_env.room_with_bots(
-        member_factory, members=1, coordinators=1, bots=["events", "resources"])
+        member_factory, members=1, coordinators=1, bots=["events", "resources"]
+    )
     bots = {b.name: b.user_id for b in runtime.bots}
 
     # A member cannot invite outsiders (invite needs power 50) …
@@ -38,19 +41,27 @@ async def test_outsiders_strangers_and_bypass_attempts(org_env: OrgEnv, make_use
     stranger_id, stranger_pw = await make_user("stranger")
     stranger = await member_factory(stranger_id, stranger_pw)
     created = await stranger.client.room_create(name="Totally legit", invite=[bots["events"]])
+
     async def bot_left() -> bool:
-        state = await stranger.client.room_get_state_event(created.room_id, "m.room.member", bots["events"])
+        state = await stranger.client.room_get_state_event(
+            created.room_id, "m.room.member", bots["events"]
+        )
         return getattr(state, "content", {}).get("membership") == "leave"
+
     await stranger.wait_until(bot_left)
 
     # Markup injection in a title is escaped in the HTML body.
-    evil = await member.send(room_id, '!event create "<img src=x onerror=alert(1)>" 2031-01-02 10:00 UTC')
+    evil = await member.send(
+        room_id, '!event create "<img src=x onerror=alert(1)>" 2031-01-02 10:00 UTC'
+    )
     (card,) = await member.wait_reply(evil, sender=bots["events"])
     assert "<img" not in card["content"]["formatted_body"]
     assert "&lt;img" in card["content"]["formatted_body"]
 
     # Bidi overrides and control characters do not break anything.
-    bidi = await member.send(room_id, '!event create "Budget \u202egnitaem\u202c \x07" 2031-01-03 10:00 UTC')
+    bidi = await member.send(
+        room_id, '!event create "Budget \u202egnitaem\u202c \x07" 2031-01-03 10:00 UTC'
+    )
     (answer,) = await member.wait_reply(bidi, sender=bots["events"])
     assert answer["content"]["msgtype"] == "m.notice"
 
@@ -61,15 +72,20 @@ async def test_outsiders_strangers_and_bypass_attempts(org_env: OrgEnv, make_use
     assert "too long" in too_long["content"]["body"]
     await member.send(room_id, "y" * 40_000)
 
-
     # Malformed events: a body that is not a string, a relation that is not an object.
     await member.send_event(room_id, "m.room.message", {"msgtype": "m.text", "body": 12345})
-    await member.send_event(room_id, "m.room.message",
-                            {"msgtype": "m.text", "body": "!ping", "m.relates_to": "nonsense"})
+    await member.send_event(
+        room_id,
+        "m.room.message",
+        {"msgtype": "m.text", "body": "!ping", "m.relates_to": "nonsense"},
+    )
 
     # Forged structured content from a member is not trusted by anyone reading it.
-    forged = {"msgtype": "m.notice", "body": "fake card",
-              "org.samverkan.event": {"id": "E1", "title": "Forged", "version": 1}}
+    forged = {
+        "msgtype": "m.notice",
+        "body": "fake card",
+        "org.samverkan.event": {"id": "E1", "title": "Forged", "version": 1},
+    }
     await member.send_event(room_id, "m.room.message", forged)
     assert parse_structured(EventCard, forged, member.user_id, set(bots.values())) is None
 

@@ -28,16 +28,26 @@ COMMANDS = {
 }
 
 
-async def soak(org_env: OrgEnv, make_user, member_factory, tmp_path: Path,  # type: ignore[no-untyped-def]
-               commands: int, kills: int, rooms: int, members: int) -> None:
+async def soak(
+    org_env: OrgEnv,
+    make_user,
+    member_factory,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    commands: int,
+    kills: int,
+    rooms: int,
+    members: int,
+) -> None:
     people = [await make_user("soak") for _ in range(members)]
     names = ", ".join(f'"{u}"' for u, _ in people)
-    body = "".join(f'\n[[working_group]]\nname = "Soak {i}"\nmembers = [{names}]\n'
-                   for i in range(rooms))
+    body = "".join(
+        f'\n[[working_group]]\nname = "Soak {i}"\nmembers = [{names}]\n' for i in range(rooms)
+    )
     settings = org_env.write_org(body)
     config = tmp_path / "org.toml"
-    config.write_text(org_env.org_text.replace(
-        "[homeserver]\n", f'[homeserver]\nurl = "{org_env.synapse.url}"\n'))
+    config.write_text(
+        org_env.org_text.replace("[homeserver]\n", f'[homeserver]\nurl = "{org_env.synapse.url}"\n')
+    )
     assert not (await org_env.apply(settings)).failed
     room_ids = [await org_env.room_id(f"soak-{i}") for i in range(rooms)]
     clients: list[Member] = [await member_factory(u, pw) for u, pw in people]
@@ -90,11 +100,18 @@ async def soak(org_env: OrgEnv, make_user, member_factory, tmp_path: Path,  # ty
             for room in room_ids:
                 for bot in bots.values():
                     mine = [e for c, r, e, _ in sent if c is client and r == room]
-                    order = [src["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
-                             for r, ev in client.events if r == room
-                             for src in [getattr(ev, "source", {})]
-                             if src.get("sender") == bot
-                             and src.get("content", {}).get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") in mine]
+                    order = [
+                        src["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+                        for r, ev in client.events
+                        if r == room
+                        for src in [getattr(ev, "source", {})]
+                        if src.get("sender") == bot
+                        and src.get("content", {})
+                        .get("m.relates_to", {})
+                        .get("m.in_reply_to", {})
+                        .get("event_id")
+                        in mine
+                    ]
                     expected = [e for e in mine if e in order]
                     assert order == expected, f"{bot} answered out of order in {room}"
         for client in clients:
@@ -103,12 +120,23 @@ async def soak(org_env: OrgEnv, make_user, member_factory, tmp_path: Path,  # ty
         assert await up.stop() == 0
 
 
-async def test_soak_with_kills_and_a_synapse_restart(org_env: OrgEnv, make_user, member_factory, tmp_path: Path) -> None:  # noqa: E501
-    await soak(org_env, make_user, member_factory, tmp_path, commands=60, kills=3, rooms=3, members=2)
+async def test_soak_with_kills_and_a_synapse_restart(
+    org_env: OrgEnv, make_user, member_factory, tmp_path: Path
+) -> None:  # noqa: E501
+    await soak(
+        org_env, make_user, member_factory, tmp_path, commands=60, kills=3, rooms=3, members=2
+    )
 
 
 @pytest.mark.slow
 async def test_soak_long(org_env: OrgEnv, make_user, member_factory, tmp_path: Path) -> None:
-    await soak(org_env, make_user, member_factory, tmp_path,
-               commands=int(os.environ.get("SAMVERKAN_SOAK_COMMANDS", "5000")),
-               kills=int(os.environ.get("SAMVERKAN_SOAK_KILLS", "10")), rooms=5, members=3)
+    await soak(
+        org_env,
+        make_user,
+        member_factory,
+        tmp_path,
+        commands=int(os.environ.get("SAMVERKAN_SOAK_COMMANDS", "5000")),
+        kills=int(os.environ.get("SAMVERKAN_SOAK_KILLS", "10")),
+        rooms=5,
+        members=3,
+    )
