@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import logging
@@ -28,6 +29,8 @@ from messenger.rooms import Rooms
 from messenger.session import OUTBOX_REF, Session
 from messenger.store import Tx
 from messenger.trust import CrossSigning
+from messenger.utd import post_undecryptable_notice
+
 from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)
@@ -193,6 +196,7 @@ class Bot:
         self.cross_signing = CrossSigning(session)
         self.backup = KeyBackup(session, self.cross_signing)
         self.trust_summary: dict[str, bool] = {}
+        session.on_undecryptable = functools.partial(post_undecryptable_notice, self)
 
         self.verifier = VerificationManager(
             session, self.cross_signing, auto_accept=self.is_coordinator_anywhere

@@ -8,6 +8,9 @@ yet (the file is created first), so a restarted process runs through. Points:
 - ``command-committed``: a command's state and reply are committed, the reply not sent
 - ``reply-sent``: the homeserver accepted a reply, the outbox not yet marked
 - ``keys-uploading``: a one-time-key upload request is about to go out
+- ``sync-unprocessed``: a /sync with to-device events arrived; nio has not touched it
+- ``keys-uploaded``: the server stored our keys; the response is not yet handled
+
 """
 
 from __future__ import annotations

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import hashlib
 import io
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, MegolmEvent
+from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKeyRequest
 from nio.exceptions import EncryptionError, LocalProtocolError
-
 
 from crypto.vault import Vault
 from messenger.errors import (
@@ -28,6 +30,7 @@ from messenger.errors import (
 )
 from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
+from messenger.olmkeys import WITHHELD, E2EEClient
 from messenger.store import Outgoing, StateStore
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,21 @@ SYNC_TIMEOUT_MS = 30_000
 BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 30.0
 UNDECRYPTED_NS = "undecrypted"
+WITHHELD_NS = "withheld"
+OUTBOUND_NS = "megolm-outbound"
+ENCRYPTION_NS = "room-encryption"
+INDEX_NS = "megolm-index"
+KEY_MISSING = "the room key has not arrived (yet)"
+KEY_REQUEST_AFTER_S = 5.0
+UNDECRYPTABLE_WAIT_S = 60.0
+FORGET_UNDECRYPTABLE_S = 7 * 24 * 3600.0
+WITHHELD_WHY = {
+    "m.unverified": "its sender's client withheld the key because this device is not verified",
+    "m.blacklisted": "its sender's client has blocked this device",
+    "m.no_olm": "its sender's client could not set up a secure channel with this device",
+    "m.unauthorised": "its sender's client refused to share the key with this device",
+    "m.unavailable": "no device had the key to share",
+}
 OUTBOX_REF = "$outbox:"
 OUTBOX_PARALLEL_ROOMS = 8
 SYNC_FILTER = {
@@ -49,6 +67,7 @@ SYNC_FILTER = {
 }
 
 Handler = Callable[[SyncBatch], Awaitable[None]]
+UndecryptableHook = Callable[[Incoming, str], Awaitable[None]]
 
 
 def backoff_delays(first: float = BACKOFF_FIRST_S, cap: float = BACKOFF_CAP_S) -> Any:
@@ -87,6 +106,12 @@ class Session:
         self.synced = asyncio.Event()
         self.sync_ok = False
         self._http: aiohttp.ClientSession | None = None
+        self.on_undecryptable: UndecryptableHook | None = None
+        """Called once per event that stays unreadable: (event, why) — withheld or timed out."""
+        self.key_request_after_s = KEY_REQUEST_AFTER_S
+        self.undecryptable_wait_s = UNDECRYPTABLE_WAIT_S
+        self._pickle_key = ""
+        self._outbound_sig: dict[str, tuple[Any, ...]] = {}
 
     @property
     def user_id(self) -> str:
@@ -139,8 +164,9 @@ class Session:
             request_timeout=SYNC_TIMEOUT_MS / 1000 + 30,
         )
         creds = await store.get("session", "credentials")
-        client = AsyncClient(url, user_id, store_path=str(nio_dir), config=config)
+        client = E2EEClient(url, user_id, store_path=str(nio_dir), config=config)
         session = cls(client, store, data_dir)
+        session._pickle_key = config.pickle_key
         if creds and creds.get("user_id") == user_id:
             client.restore_login(user_id, creds["device_id"], creds["access_token"])
         elif password is None:
@@ -156,8 +182,51 @@ class Session:
                     "access_token": resp.access_token,
                 },
             )
-        await session._maintain_keys()
+        await session._restore_crypto_state()
+        try:
+            await session._maintain_keys()
+        except TransientError as e:  # the sync loop retries
+            log.warning("%s: key maintenance failed (retried on sync): %s", user_id, e)
         return session
+
+    async def _restore_crypto_state(self) -> None:
+        """Reload what nio keeps only in memory: outbound Megolm sessions, rotation settings."""
+        client = self.client
+        assert isinstance(client, E2EEClient)
+        for room_id, content in await self.store.items(ENCRYPTION_NS):
+            client.rotation[room_id] = content
+        for room_id, data in await self.store.items(OUTBOUND_NS):
+            try:
+                client.import_outbound(room_id, data, self._pickle_key)
+            except Exception as e:  # noqa: BLE001 - a lost session only means a rotation
+                log.warning("%s: outbound session of %s not restored: %s", self.user_id, room_id, e)
+                continue
+            self._outbound_sig[room_id] = self._sig(room_id)
+
+    def _sig(self, room_id: str) -> tuple[Any, ...]:
+        olm = self.client.olm
+        s = olm.outbound_group_sessions.get(room_id) if olm is not None else None
+        if s is None:
+            return ()
+        return (s.id, s.message_count, s.shared, len(s.users_shared_with), len(s.users_ignored))
+
+    async def _persist_outbound(self) -> None:
+        """Save outbound Megolm sessions that changed, so a restart does not rotate keys."""
+        client = self.client
+        if client.olm is None or not isinstance(client, E2EEClient):
+            return
+        rooms = set(client.olm.outbound_group_sessions) | set(self._outbound_sig)
+        for room_id in rooms:
+            sig = self._sig(room_id)
+            if self._outbound_sig.get(room_id) == sig:
+                continue
+            data = client.export_outbound(room_id, self._pickle_key)
+            if data is None:
+                await self.store.delete(OUTBOUND_NS, room_id)
+                self._outbound_sig.pop(room_id, None)
+            else:
+                await self.store.put(OUTBOUND_NS, room_id, data)
+                self._outbound_sig[room_id] = sig
 
     async def close(self) -> None:
         """Stop and close; the device stays logged in (logging out would delete its keys)."""
@@ -217,16 +286,17 @@ class Session:
     # -- sync ---------------------------------------------------------------------------
 
     async def sync_once(self, handler: Handler, timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
-        """One /sync: handle the batch, then persist the token."""
+        """One /sync: handle the batch (to-device and timeline), then persist the token."""
         await self._maintain_keys()
         token = await self.store.get("session", "sync_token")
         resp = await guarded(
             self.client.sync(timeout=timeout_ms, sync_filter=SYNC_FILTER, since=token), "sync"
         )
         crash_point("sync-received")
-        batch = self._batch(resp, initial=token is None)
+        batch = await self._batch(resp, initial=token is None)
         await self._retry_undecrypted(batch)
         await handler(batch)
+        await self._persist_outbound()
         await self.store.put("session", "sync_token", resp.next_batch)
         self.sync_ok = True
         self.synced.set()
@@ -248,7 +318,7 @@ class Session:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
 
-    def _batch(self, resp: Any, initial: bool) -> SyncBatch:
+    async def _batch(self, resp: Any, initial: bool) -> SyncBatch:
         batch = SyncBatch(initial=initial)
         for room_id, info in resp.rooms.invite.items():
             inviter = None
@@ -259,13 +329,105 @@ class Session:
                 ):
                     inviter = ev.sender
             batch.invites.append(Invite(room_id, inviter))
+        timeline = [(r, ev) for r, info in resp.rooms.join.items() for ev in info.timeline.events]
         for room_id, info in resp.rooms.join.items():
             batch.joined.append(room_id)
-            for ev in info.timeline.events:
-                batch.events.append(self._incoming(room_id, ev))
+            for ev in [*info.state, *info.timeline.events]:
+                await self._note_encryption_settings(room_id, ev)
+        await self._learn_senders(timeline)
+        for room_id, ev in timeline:
+            batch.events.append(await self._checked(self._incoming(room_id, ev)))
         batch.left.extend(resp.rooms.leave.keys())
         batch.to_device.extend(dict(ev.source) for ev in resp.to_device_events)
+        self._reshare_on_request(resp.to_device_events)
+        await self._note_withheld(batch.to_device)
         return batch
+
+    async def _note_encryption_settings(self, room_id: str, ev: Any) -> None:
+        """Remember the room's ``m.room.encryption`` content (rotation periods)."""
+        src = getattr(ev, "source", None) or {}
+        if src.get("type") != "m.room.encryption" or src.get("state_key") != "":
+            return
+        raw = src.get("content")
+        content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        client = self.client
+        if isinstance(client, E2EEClient) and client.rotation.get(room_id) != content:
+            client.rotation[room_id] = content
+            await self.store.put(ENCRYPTION_NS, room_id, content)
+
+    def _reshare_on_request(self, to_device: list[Any]) -> None:
+        """A device that replaced its Olm session with us (m.dummy) or asks again for a key
+        we already gave it gets the current room keys again with our next message."""
+        client, olm = self.client, self.client.olm
+        if olm is None or not isinstance(client, E2EEClient):
+            return
+        for ev in to_device:
+            if isinstance(ev, DummyEvent):
+                device = olm.device_store.device_from_sender_key(ev.sender, ev.sender_key)
+                if device is not None:
+                    client.reshare_with(ev.sender, device.id)
+            elif isinstance(ev, RoomKeyRequest) and (
+                ev.sender_key == olm.account.identity_keys["curve25519"]
+            ):
+                client.reshare_with(ev.sender, ev.requesting_device_id)
+
+    async def _note_withheld(self, to_device: list[dict[str, Any]]) -> None:
+        for ev in to_device:
+            raw = ev.get("content")
+            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            if ev.get("type") != WITHHELD or not isinstance(content.get("session_id"), str):
+                continue
+            await self.store.put(
+                WITHHELD_NS,
+                content["session_id"],
+                {"code": str(content.get("code", "")), "sender": ev.get("sender", "")},
+            )
+
+    async def _learn_senders(self, events: list[tuple[str, Any]]) -> None:
+        """Fetch device keys of senders whose device we do not know yet, before authorising."""
+        olm = self.client.olm
+        if olm is None:
+            return
+        unknown = set()
+        for _room, ev in events:
+            key = getattr(ev, "sender_key", None)
+            if not getattr(ev, "decrypted", False) or key is None or ev.sender == self.user_id:
+                continue
+            if not any(
+                d.curve25519 == key for d in self.client.device_store.active_user_devices(ev.sender)
+            ):
+                unknown.add(ev.sender)
+        if unknown:
+            olm.users_for_key_query.update(unknown)
+            await guarded(self.client.keys_query(), "querying keys")
+
+    async def _checked(self, inc: Incoming) -> Incoming:
+        """Reject a Megolm message index seen before under another event ID (a replay)."""
+        client = self.client
+        indices = client.megolm_indices if isinstance(client, E2EEClient) else {}
+        where = indices.pop(inc.event_id, None)
+        if where is None or not inc.encrypted or inc.decrypt_error:
+            return inc
+        key = hashlib.sha256("|".join(map(str, where)).encode()).hexdigest()
+        seen = await self.store.get(INDEX_NS, key)
+        if seen is None:
+            await self.store.put(INDEX_NS, key, {"event_id": inc.event_id})
+            return inc
+        if seen.get("event_id") == inc.event_id:
+            return inc
+        log.warning("%s: %s replays the ciphertext of %s", self.user_id, inc.event_id, seen)
+        return self._rejected(inc, "replayed ciphertext of an earlier message")
+
+    def _rejected(self, inc: Incoming, why: str) -> Incoming:
+        """An encrypted event we decrypted but must not trust: no content, no device."""
+        return dataclasses.replace(
+            inc,
+            type="m.room.encrypted",
+            content={},
+            sender_device=None,
+            device_verified=False,
+            decrypt_error=why,
+        )
 
     def _incoming(self, room_id: str, ev: Any) -> Incoming:
         src = dict(ev.source)
@@ -278,16 +440,16 @@ class Session:
                 content=src.get("content", {}),
                 ts=ev.server_timestamp,
                 encrypted=True,
-                decrypt_error="the room key has not arrived (yet)",
+                decrypt_error=KEY_MISSING,
                 raw=src,
             )
         encrypted = bool(getattr(ev, "decrypted", False))
-        device, verified = (None, False)
+        device, verified, problem = (None, False, None)
         if encrypted:
-            device, verified = self._authenticated_device(
-                ev.sender, getattr(ev, "sender_key", None)
+            device, verified, problem = self._authenticate(
+                room_id, ev.sender, getattr(ev, "sender_key", None), getattr(ev, "session_id", None)
             )
-        return Incoming(
+        inc = Incoming(
             room_id=room_id,
             event_id=src.get("event_id", getattr(ev, "event_id", "")),
             sender=ev.sender,
@@ -300,44 +462,118 @@ class Session:
             state_key=src.get("state_key"),
             raw=src,
         )
+        if problem:
+            log.warning("%s: rejecting %s: %s", self.user_id, inc.event_id, problem)
+            return self._rejected(inc, problem)
+        return inc
 
     def _authenticated_device(self, sender: str, sender_key: str | None) -> tuple[str | None, bool]:
         """The sender's device owning the Olm identity key that sent the session, if known."""
-        if sender_key is None:
-            return None, False
+        device, verified, _ = self._authenticate(None, sender, sender_key, None)
+        return device, verified
+
+    def _authenticate(
+        self, room_id: str | None, sender: str, sender_key: str | None, session_id: str | None
+    ) -> tuple[str | None, bool, str | None]:
+        """(device, verified, problem) for a decrypted event claiming to come from ``sender``.
+
+        The Megolm session must have come from a current device *of the event's sender*
+        (its Curve25519 key) and be signed by that device's Ed25519 key; otherwise the
+        ``sender`` field is not backed by cryptography (a spoofed or replayed event, or a
+        deleted device) and ``problem`` says why.
+        """
+        olm = self.client.olm
+        if sender_key is None or olm is None:
+            return None, False, "the event names no sending device key"
+        own = olm.account.identity_keys
+        if sender == self.user_id and sender_key == own["curve25519"]:
+            return self.device_id, True, None
         for device in self.client.device_store.active_user_devices(sender):
-            if device.curve25519 == sender_key:
-                return device.id, bool(
-                    self.client.olm and self.client.olm.is_device_verified(device)
-                )
-        return None, False
+            if device.curve25519 != sender_key:
+                continue
+            if room_id and session_id:
+                session = olm.inbound_group_store.get(room_id, sender_key, session_id)
+                if session is not None and session.ed25519 != device.ed25519:
+                    return None, False, f"the room key is not signed by {sender}'s device"
+            return device.id, bool(olm.is_device_verified(device)), None
+        if sender not in olm.tracked_users:
+            return None, False, None  # devices not fetched yet: unauthenticated, not refuted
+        return None, False, f"{sender} has no current device owning the key that encrypted this"
 
     async def _retry_undecrypted(self, batch: SyncBatch) -> None:
-        """Keep undecryptable events; re-try them when keys arrive, and ask for keys once."""
-        fresh = []
-        for _i, inc in enumerate(batch.events):
-            if inc.decrypt_error:
+        """Keep undecryptable events and re-try them as keys arrive; after a bounded wait ask
+        for the key, and tell ``on_undecryptable`` once when the key was withheld or the
+        event stays unreadable past ``undecryptable_wait_s``."""
+        now = time.time()
+        for inc in batch.events:
+            if inc.decrypt_error == KEY_MISSING and not await self.store.get(
+                UNDECRYPTED_NS, inc.event_id
+            ):
                 await self.store.put(
                     UNDECRYPTED_NS,
                     inc.event_id,
-                    {"room_id": inc.room_id, "raw": inc.raw, "asked": False},
+                    {"room_id": inc.room_id, "raw": inc.raw, "asked": False, "first": now},
                 )
+        fresh = []
         for event_id, rec in await self.store.items(UNDECRYPTED_NS):
             ev = MegolmEvent.from_dict(rec["raw"])
             ev.room_id = rec["room_id"]
             try:
                 decrypted = self.client.decrypt_event(ev)
-            except EncryptionError:
-                if not rec["asked"]:
-                    with contextlib.suppress(MessengerError):
-                        await guarded(self.client.request_room_key(ev), "requesting a room key")
-                    await self.store.put(UNDECRYPTED_NS, event_id, {**rec, "asked": True})
+            except EncryptionError as e:
+                if "Duplicate message index" in str(e):
+                    log.warning("%s: dropping replayed event %s", self.user_id, event_id)
+                    await self.store.delete(UNDECRYPTED_NS, event_id)
+                    continue
+                await self._still_undecryptable(event_id, rec, ev, now)
                 continue
-            await self.store.delete(UNDECRYPTED_NS, event_id)
-            fresh.append(self._incoming(rec["room_id"], decrypted))
+            await self._reopen(event_id)
+            fresh.append(decrypted)
         if fresh:
-            ids = {f.event_id for f in fresh}
-            batch.events = [e for e in batch.events if e.event_id not in ids] + fresh
+            await self._learn_senders([(ev.room_id, ev) for ev in fresh])
+            incs = [await self._checked(self._incoming(ev.room_id, ev)) for ev in fresh]
+            ids = {f.event_id for f in incs}
+            batch.events = [e for e in batch.events if e.event_id not in ids] + incs
+
+    async def _reopen(self, event_id: str) -> None:
+        """Forget the stored copy, and that the event was handled while unreadable (a bot
+        marks the encrypted placeholder processed), so it is handled now that it decrypts."""
+        async with self.store.transaction() as tx:
+            await tx.delete(UNDECRYPTED_NS, event_id)
+            await tx.unmark_processed(event_id)
+
+
+    async def _still_undecryptable(
+        self, event_id: str, rec: dict[str, Any], ev: MegolmEvent, now: float
+    ) -> None:
+        first = float(rec.get("first") or now)
+        age = now - first
+        withheld = await self.store.get(WITHHELD_NS, ev.session_id) if ev.session_id else None
+        changed = dict(rec, first=first)
+        if not rec.get("asked") and not withheld and age >= self.key_request_after_s:
+            with contextlib.suppress(MessengerError):
+                await guarded(self.client.request_room_key(ev), "requesting a room key")
+            changed["asked"] = True
+        if not rec.get("notified") and (withheld or age >= self.undecryptable_wait_s):
+            code = withheld.get("code", "") if withheld else ""
+            why = WITHHELD_WHY.get(code) or (
+                f"its key did not reach this device within {int(self.undecryptable_wait_s)} s"
+            )
+            changed["notified"] = True
+            await self._notify_undecryptable(self._incoming(rec["room_id"], ev), why)
+        if age > FORGET_UNDECRYPTABLE_S:
+            await self.store.delete(UNDECRYPTED_NS, event_id)
+        elif changed != rec:
+            await self.store.put(UNDECRYPTED_NS, event_id, changed)
+
+    async def _notify_undecryptable(self, inc: Incoming, why: str) -> None:
+        log.warning("%s: cannot read %s from %s: %s", self.user_id, inc.event_id, inc.sender, why)
+        if self.on_undecryptable is None:
+            return
+        try:
+            await self.on_undecryptable(inc, why)
+        except Exception:
+            log.exception("%s: the undecryptable-event hook failed", self.user_id)
 
     async def fetch_event(self, room_id: str, event_id: str) -> Incoming:
         """One event by ID, decrypted when we hold its key."""
@@ -347,6 +583,8 @@ class Session:
             ev.room_id = room_id
             with contextlib.suppress(EncryptionError):
                 ev = self.client.decrypt_event(ev)
+        with contextlib.suppress(MessengerError):
+            await self._learn_senders([(room_id, ev)])
         return self._incoming(room_id, ev)
 
     async def upload_encrypted(self, data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
@@ -379,12 +617,18 @@ class Session:
         event_type: str = "m.room.message",
     ) -> str:
         """Send one event (encrypted in encrypted rooms); a repeated ``txn_id`` never duplicates."""
+        client = self.client
+        if isinstance(client, E2EEClient) and room_id in client.encrypted_rooms:
+            client.ensure_room(room_id)
+        if client.should_query_keys:
+            await guarded(client.keys_query(), "querying keys")
         resp = await guarded(
             self.client.room_send(
                 room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
             ),
             f"sending to {room_id}",
         )
+        await self._persist_outbound()
         return str(resp.event_id)
 
     async def flush_outbox(self) -> int:
@@ -425,7 +669,9 @@ class Session:
         """Replace ``$outbox:KEY`` placeholders with the event IDs those messages got."""
         rel = content.get("m.relates_to")
         target = rel.get("event_id") if isinstance(rel, dict) else None
-        if not (isinstance(target, str) and target.startswith(OUTBOX_REF)):
+        if not (
+            isinstance(rel, dict) and isinstance(target, str) and target.startswith(OUTBOX_REF)
+        ):
             return content
         event_id = await self.store.sent_event_id(target.removeprefix(OUTBOX_REF))
         if not event_id:
@@ -440,14 +686,17 @@ class Session:
         """Deliver the outbox whenever woken; retry failures with backoff; never drop a message."""
         delays = backoff_delays()
         while not self.sync_ok and not self._stopping.is_set():
-            await asyncio.sleep(0.1)  # rooms are known to nio only after the first sync
+            with contextlib.suppress(TimeoutError):  # rooms are known to nio after the first sync
+                await asyncio.wait_for(self.synced.wait(), 0.1)
         while not self._stopping.is_set():
             self.outbox_wakeup.clear()
             try:
                 await self.flush_outbox()
                 delays = backoff_delays()
-            except MessengerError as e:
+            except Exception as e:  # noqa: BLE001 - never drop a message; nio raises oddities
                 delay = next(delays)
+                if not isinstance(e, MessengerError):
+                    log.exception("%s: unexpected error while sending", self.user_id)
                 log.warning("%s: sending failed (%s); retrying in %.1f s", self.user_id, e, delay)
                 await asyncio.sleep(delay)
                 continue

@@ -87,7 +87,12 @@ class Tx:
         """The event ID of the first sent message queued under ``key`` (None if not yet)."""
         return await self._s._sent_event_id(key)
 
+    async def unmark_processed(self, event_id: str) -> None:
+        """Forget that an event was handled (it was unreadable then and decrypts now)."""
+        await self._s._db.execute("DELETE FROM processed WHERE event_id=?", (event_id,))
+
     async def mark_processed(self, event_id: str) -> None:
+
         """Record that an incoming event has been handled."""
         await self._s._db.execute(
             "INSERT OR IGNORE INTO processed (event_id, ts) VALUES (?, ?)",

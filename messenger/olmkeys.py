@@ -1,0 +1,416 @@
+"""Provides ``E2EEClient``: matrix-nio's AsyncClient with its E2EE gaps closed, without a fork.
+
+What it changes, and why (see ``shared/NOTES.md``):
+
+- one-time keys are generated and *saved* before they are uploaded, and a crashed upload sends
+  the very same keys again (no "key already exists" wedge after a SIGKILL);
+- a fallback key is uploaded with them and replaced once the server reports it used;
+- room keys go out in to-device requests of ``ROOM_KEY_BATCH`` devices; a failed request or key
+  claim fails the send (the outbox retries it) instead of leaving devices without the key;
+- devices that get no key are told so with ``m.room_key.withheld`` (``m.no_olm``,
+  ``m.blacklisted``, and ``m.unverified`` when ``withhold_from_unverified`` is set);
+- the room's ``rotation_period_ms`` / ``rotation_period_msgs`` drive Megolm rotation;
+- inviting a user shares the next key with them even before the invite comes down ``/sync``;
+- crash points ``sync-unprocessed`` and ``keys-uploaded`` for the SIGKILL tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import aiohttp
+from nio import AsyncClient, KeysUploadResponse, SyncResponse
+from nio.api import Api
+from nio.crypto.sessions import OutboundGroupSession
+from nio.exceptions import LocalProtocolError
+from nio.responses import ErrorResponse, ShareGroupSessionResponse
+from nio.rooms import MatrixRoom
+
+from messenger.errors import TransientError
+from messenger.faults import crash_point
+
+log = logging.getLogger(__name__)
+
+MEGOLM = "m.megolm.v1.aes-sha2"
+WITHHELD = "m.room_key.withheld"
+ROOM_KEY_BATCH = 100
+SIGNED_CURVE = "signed_curve25519"
+WITHHELD_REASONS = {
+    "m.unverified": "The sender disabled sharing keys with unverified devices.",
+    "m.blacklisted": "The sender has blocked this device.",
+    "m.no_olm": "The sender could not establish a secure channel with this device.",
+}
+
+
+class E2EEClient(AsyncClient):  # type: ignore[misc]
+    """An AsyncClient whose key upload, key sharing and rotation survive faults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fallback_needed: bool | None = None  # None: not known until the first sync
+        self.withhold_from_unverified = False
+        self.rotation: dict[str, dict[str, Any]] = {}  # room ID → m.room.encryption content
+        self._withheld_sent: set[tuple[str, str, str]] = set()
+        self.megolm_indices: dict[str, tuple[str, str, int]] = {}
+        """event ID → (sender key, session ID, message index) of events decrypted lately."""
+
+    def load_store(self) -> None:
+        """Load nio's store; room keys then go out ``ROOM_KEY_BATCH`` devices per request."""
+        super().load_store()
+        olm = self.olm
+        if olm is None:
+            return
+        olm._maxToDeviceMessagesPerRequest = ROOM_KEY_BATCH
+        index_ok = olm.message_index_ok
+
+        def remember_index(message_index: int, event: Any) -> bool:
+            if len(self.megolm_indices) > 10_000:
+                self.megolm_indices.clear()
+            self.megolm_indices[event.event_id] = (
+                event.sender_key,
+                event.session_id,
+                message_index,
+            )
+            return bool(index_ok(message_index, event))
+
+        olm.message_index_ok = remember_index
+
+    # -- responses ----------------------------------------------------------------------
+
+    async def create_matrix_response(
+        self, response_class: type, transport_response: Any, data: Any = None, save_to: Any = None
+    ) -> Any:
+        """nio's response parsing, keeping the sync fields nio drops (fallback key usage)."""
+        resp = await super().create_matrix_response(
+            response_class, transport_response, data, save_to
+        )
+        if isinstance(resp, SyncResponse):
+            try:
+                body = await transport_response.json()
+            except Exception:  # noqa: BLE001 - the field is advisory
+                body = {}
+            types = body.get("device_unused_fallback_key_types")
+            if types is None:
+                types = body.get("org.matrix.msc2732.device_unused_fallback_key_types")
+            resp.unused_fallback_key_types = types
+        return resp
+
+    async def receive_response(self, response: Any) -> None:
+        """Apply a response to nio's state, with crash points before anything is applied."""
+        if isinstance(response, SyncResponse):
+            if response.to_device_events:
+                crash_point("sync-unprocessed")
+            types = getattr(response, "unused_fallback_key_types", None)
+            if isinstance(types, list) and self.olm is not None and self.olm.account.shared:
+                self.fallback_needed = SIGNED_CURVE not in types
+        elif isinstance(response, KeysUploadResponse):
+            crash_point("keys-uploaded")
+        await super().receive_response(response)
+        if isinstance(response, KeysUploadResponse):
+            self.fallback_needed = False
+
+    # -- key upload -----------------------------------------------------------------------
+
+    @property
+    def should_upload_keys(self) -> bool:
+        """One-time keys below target, a fallback key missing, or keys left from a crash."""
+        if self.olm is None:
+            return False
+        pending = bool(self.olm.account._account.one_time_keys)
+        return bool(self.olm.should_upload_keys or self.fallback_needed or pending)
+
+    def _signed(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.olm is not None
+        signature = self.olm.sign_json(dict(payload))
+        return {**payload, "signatures": {self.user_id: {f"ed25519:{self.device_id}": signature}}}
+
+    def _device_keys(self) -> dict[str, Any]:
+        assert self.olm is not None
+        keys = self.olm.account.identity_keys
+        return self._signed(
+            {
+                "algorithms": self.olm._algorithms,
+                "device_id": self.device_id,
+                "user_id": self.user_id,
+                "keys": {
+                    f"curve25519:{self.device_id}": keys["curve25519"],
+                    f"ed25519:{self.device_id}": keys["ed25519"],
+                },
+            }
+        )
+
+    async def keys_upload(self) -> Any:
+        """Upload device keys, one-time keys and a fallback key, crash-safely.
+
+        Keys are generated and the account saved *before* the request: if the process dies
+        before the response is handled, the restarted process finds the same unpublished keys
+        and uploads them again, which the server accepts (same key IDs, same keys).
+        """
+        olm = self.olm
+        if olm is None:
+            raise LocalProtocolError("encryption is not loaded")
+        account = olm.account
+        vz = account._account
+        if not vz.one_time_keys:
+            have = olm.uploaded_key_count if account.shared else 0
+            if have is not None and account.max_one_time_keys > have:
+                account.generate_one_time_keys(account.max_one_time_keys - have)
+        if not vz.fallback_key and (self.fallback_needed or not account.shared):
+            vz.generate_fallback_key()
+        olm.save_account()
+        content: dict[str, Any] = {}
+        if not account.shared:
+            content["device_keys"] = self._device_keys()
+        otks = {
+            f"{SIGNED_CURVE}:{kid}": self._signed({"key": key.to_base64()})
+            for kid, key in vz.one_time_keys.items()
+        }
+        if otks:
+            content["one_time_keys"] = otks
+        fallback = {
+            f"{SIGNED_CURVE}:{kid}": self._signed({"key": key.to_base64(), "fallback": True})
+            for kid, key in vz.fallback_key.items()
+        }
+        if fallback:
+            content["fallback_keys"] = fallback
+        crash_point("keys-uploading")
+        method, path, data = Api.keys_upload(self.access_token, content)
+        return await self._send(KeysUploadResponse, method, path, data)
+
+    # -- room keys ------------------------------------------------------------------------
+
+    async def keys_claim(self, user_set: dict[str, Any]) -> Any:
+        """Claim one-time keys; a failed claim is a TransientError (nio raises TypeError
+        while building its own error response for it)."""
+        try:
+            resp = await super().keys_claim(user_set)
+        except TypeError as e:
+            raise TransientError(f"claiming one-time keys failed: {e}") from None
+        status = getattr(getattr(resp, "transport_response", None), "status", 200)
+        if isinstance(resp, ErrorResponse) or status >= 400:
+            raise TransientError(f"claiming one-time keys failed: {resp}")
+        return resp
+
+    def ensure_room(self, room_id: str) -> MatrixRoom:
+        """nio's room object, created for a room not seen since the restart (nio keeps rooms
+        only in memory; with a persisted sync token they reappear only when active)."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = MatrixRoom(room_id, self.user_id, room_id in self.encrypted_rooms)
+            self.rooms[room_id] = room
+        return room
+
+    def apply_rotation(self, room_id: str) -> None:
+        """Set the outbound session's limits from the room's ``m.room.encryption`` content."""
+        olm = self.olm
+        session = olm.outbound_group_sessions.get(room_id) if olm is not None else None
+        content = self.rotation.get(room_id)
+        if session is None or not content:
+            return
+        ms, msgs = content.get("rotation_period_ms"), content.get("rotation_period_msgs")
+        if isinstance(ms, int) and ms > 0:
+            session.max_age = timedelta(milliseconds=ms)
+        if isinstance(msgs, int) and msgs > 0:
+            session.max_messages = msgs
+
+    async def room_send(self, room_id: str, *args: Any, **kwargs: Any) -> Any:
+        """nio's room_send, rotating by the room's own settings."""
+        self.apply_rotation(room_id)
+        return await super().room_send(room_id, *args, **kwargs)
+
+    def encrypt(self, room_id: str, message_type: str, content: dict[Any, Any]) -> Any:
+        """Encrypt with the room's rotation limits applied."""
+        self.apply_rotation(room_id)
+        return super().encrypt(room_id, message_type, content)
+
+    async def room_create(self, *args: Any, **kwargs: Any) -> Any:
+        """Create a room; one created encrypted is known as encrypted at once (nio learns it
+        only from a later /sync, and would send plaintext until then)."""
+        resp = await super().room_create(*args, **kwargs)
+        state = kwargs.get("initial_state") or []
+        if not isinstance(resp, ErrorResponse) and any(
+            e.get("type") == "m.room.encryption" for e in state
+        ):
+            self.encrypted_rooms.add(resp.room_id)
+            self.ensure_room(resp.room_id).encrypted = True
+        return resp
+
+    async def room_invite(self, room_id: str, user_id: str) -> Any:
+        """Invite, and make the next key include the invitee before the invite is synced."""
+        resp = await super().room_invite(room_id, user_id)
+        if not isinstance(resp, ErrorResponse) and self.olm is not None:
+            room = self.rooms.get(room_id)
+            if room is not None:
+                room.add_member(user_id, None, None, invited=True)
+                self.olm.users_for_key_query.add(user_id)
+                self.invalidate_outbound_session(room_id)
+        return resp
+
+    def _outbound_for_sharing(self, room_id: str) -> OutboundGroupSession:
+        assert self.olm is not None
+        session = self.olm.outbound_group_sessions.get(room_id)
+        if session is None or session.shared:
+            self.olm.create_outbound_group_session(room_id)
+            session = self.olm.outbound_group_sessions[room_id]
+        self.apply_rotation(room_id)
+        return session
+
+    async def share_group_session(
+        self, room_id: str, ignore_unverified_devices: bool = False
+    ) -> ShareGroupSessionResponse:
+        """Share the room key with every device of the room, in batches, or fail as a whole.
+
+        A failed key claim or to-device request raises TransientError and leaves the session
+        unshared, so the next attempt sends the key to exactly the devices still missing it.
+        Devices that get no key are sent ``m.room_key.withheld``.
+        """
+        olm = self.olm
+        if olm is None:
+            raise LocalProtocolError("encryption is not loaded")
+        room = self.ensure_room(room_id)
+        if room_id in self.sharing_session:
+            raise LocalProtocolError(f"Already sharing a group session for {room_id}")
+        self.sharing_session[room_id] = asyncio.Event()
+        try:
+            missing = self.get_missing_sessions(room_id)
+            if missing:
+                await self.keys_claim(missing)
+            users = list(room.users)
+            session = self._outbound_for_sharing(room_id)
+            unverified = self._skip_unverified(session, users)
+            requests = []
+            for sharing_with, to_device in olm.share_group_session_parallel(
+                room_id, users, ignore_unverified_devices=ignore_unverified_devices
+            ):
+                method, path, data = Api.to_device(
+                    self.access_token, "m.room.encrypted", to_device, uuid4()
+                )
+                requests.append(self._send_room_keys(room_id, sharing_with, method, path, data))
+            results = await asyncio.gather(*requests, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+            if failed:
+                raise TransientError(f"sending the room key of {room_id} failed: {failed[0]}")
+            await self._send_withheld(room_id, session, users, unverified)
+            session.shared = True
+        finally:
+            self.sharing_session.pop(room_id).set()
+        return ShareGroupSessionResponse(room_id, set(session.users_shared_with))
+
+    async def _send_room_keys(
+        self, room_id: str, sharing_with: set[Any], method: str, path: str, data: Any
+    ) -> ShareGroupSessionResponse:
+        """One to-device request of room keys; nio's state learns of it only if it succeeded.
+
+        (nio's own path marks the devices as having the key whatever the HTTP status was.)
+        """
+        try:
+            resp = await self.send(method, path, data)
+            status = resp.status
+            resp.release()
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            raise TransientError(f"sending room keys failed: {e.__class__.__name__}") from None
+        if status >= 400:
+            raise TransientError(f"sending room keys failed: HTTP {status}")
+        shared = ShareGroupSessionResponse(room_id, sharing_with)
+        await self.receive_response(shared)
+        return shared
+
+    def _skip_unverified(self, session: OutboundGroupSession, users: list[str]) -> set[Any]:
+        """With ``withhold_from_unverified``, leave unverified devices out of this session."""
+        if not self.withhold_from_unverified or self.olm is None:
+            return set()
+        skipped = set()
+        for user in users:
+            for device in self.olm.device_store.active_user_devices(user):
+                if (user, device.id) in session.users_shared_with:
+                    continue
+                if not self.olm.is_device_verified(device):
+                    session.users_ignored.add((user, device.id))
+                    skipped.add((user, device.id))
+        return skipped
+
+    async def _send_withheld(
+        self, room_id: str, session: OutboundGroupSession, users: list[str], unverified: set[Any]
+    ) -> None:
+        """Tell every device that gets no key for ``session`` why (one request)."""
+        olm = self.olm
+        assert olm is not None
+        messages: dict[str, dict[str, Any]] = {}
+        for user in users:
+            for device in olm.device_store.active_user_devices(user):
+                if (user, device.id) in session.users_shared_with or (
+                    user == self.user_id and device.id == self.device_id
+                ):
+                    continue
+                if (user, device.id) in unverified:
+                    code = "m.unverified"
+                elif olm.is_device_blacklisted(device):
+                    code = "m.blacklisted"
+                elif olm.session_store.get(device.curve25519) is None:
+                    code = "m.no_olm"
+                else:
+                    continue
+                if (session.id, user, device.id) in self._withheld_sent:
+                    continue
+                self._withheld_sent.add((session.id, user, device.id))
+                messages.setdefault(user, {})[device.id] = {
+                    "algorithm": MEGOLM,
+                    "room_id": room_id,
+                    "session_id": session.id,
+                    "sender_key": olm.account.identity_keys["curve25519"],
+                    "from_device": self.device_id,
+                    "code": code,
+                    "reason": WITHHELD_REASONS[code],
+                }
+        if not messages:
+            return
+        method, path, data = Api.to_device(
+            self.access_token, WITHHELD, {"messages": messages}, uuid4()
+        )
+        try:
+            resp = await self.send(method, path, data)
+            if resp.status >= 400:
+                log.warning("%s: sending %s failed: HTTP %s", self.user_id, WITHHELD, resp.status)
+        except Exception as e:  # noqa: BLE001 - advisory message; the key state is unchanged
+            log.warning("%s: sending %s failed: %s", self.user_id, WITHHELD, e)
+
+    def reshare_with(self, user_id: str, device_id: str) -> None:
+        """Send the current room keys to a device again (its Olm session was replaced)."""
+        if self.olm is None:
+            return
+        for session in self.olm.outbound_group_sessions.values():
+            if (user_id, device_id) in session.users_shared_with:
+                session.users_shared_with.discard((user_id, device_id))
+                session.shared = False
+
+    # -- persistence of outbound sessions -------------------------------------------------
+
+    def export_outbound(self, room_id: str, pickle_key: str) -> dict[str, Any] | None:
+        """The room's outbound Megolm session as data to store (sealed by the caller)."""
+        session = self.olm.outbound_group_sessions.get(room_id) if self.olm else None
+        if session is None:
+            return None
+        return {
+            "pickle": session.pickle(pickle_key).decode(),
+            "created": session.creation_time.timestamp(),
+            "count": session.message_count,
+            "shared": session.shared,
+            "shared_with": sorted(session.users_shared_with),
+            "ignored": sorted(session.users_ignored),
+        }
+
+    def import_outbound(self, room_id: str, data: dict[str, Any], pickle_key: str) -> None:
+        """Restore an outbound Megolm session saved with ``export_outbound``."""
+        if self.olm is None:
+            return
+        session = OutboundGroupSession.from_pickle(data["pickle"].encode(), pickle_key)
+        session.creation_time = datetime.fromtimestamp(data["created"])
+        session.message_count = int(data["count"])
+        session.shared = bool(data["shared"])
+        session.users_shared_with = {tuple(x) for x in data["shared_with"]}
+        session.users_ignored = {tuple(x) for x in data["ignored"]}
+        self.olm.outbound_group_sessions[room_id] = session
