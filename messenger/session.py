@@ -666,17 +666,27 @@ class Session:
         return sum(r for r in results if isinstance(r, int))
 
     async def _resolve_refs(self, content: dict[str, Any]) -> dict[str, Any]:
-        """Replace ``$outbox:KEY`` placeholders with the event IDs those messages got."""
+        """Replace ``$outbox:KEY`` placeholders (the relation's target and the replied-to
+        event) with the event IDs those messages got; not sent yet → retried later."""
         rel = content.get("m.relates_to")
-        target = rel.get("event_id") if isinstance(rel, dict) else None
-        if not (
-            isinstance(rel, dict) and isinstance(target, str) and target.startswith(OUTBOX_REF)
-        ):
+        if not isinstance(rel, dict):
             return content
-        event_id = await self.store.sent_event_id(target.removeprefix(OUTBOX_REF))
-        if not event_id:
-            raise TransientError(f"{target} has not been sent yet")
-        return {**content, "m.relates_to": {**rel, "event_id": event_id}}
+
+        async def resolve(target: object) -> object:
+            if not (isinstance(target, str) and target.startswith(OUTBOX_REF)):
+                return target
+            event_id = await self.store.sent_event_id(target.removeprefix(OUTBOX_REF))
+            if not event_id:
+                raise TransientError(f"{target} has not been sent yet")
+            return event_id
+
+        new_rel = {**rel}
+        if "event_id" in rel:
+            new_rel["event_id"] = await resolve(rel["event_id"])
+        reply = rel.get("m.in_reply_to")
+        if isinstance(reply, dict) and "event_id" in reply:
+            new_rel["m.in_reply_to"] = {**reply, "event_id": await resolve(reply["event_id"])}
+        return content if new_rel == rel else {**content, "m.relates_to": new_rel}
 
     def wake_outbox(self) -> None:
         """Ask the outbox task to send what is queued."""
