@@ -22,8 +22,10 @@ from markdown_it import MarkdownIt
 
 from messenger.errors import AuthError, MatrixError, MessengerError, NotFound, TransientError
 from messenger.events import Incoming, SyncBatch
-from messenger.session import UNDECRYPTED_NS, Session, backoff_delays, guarded
+from messenger.session import Session, backoff_delays, guarded
 from messenger.timeline import Message, Timeline
+from messenger.trust import CrossSigning
+from messenger.verification import Verification, VerificationManager
 
 ROOM_MARKER = "org.samverkan.room"
 READ_NS = "tui-read"
@@ -126,6 +128,9 @@ class ChatClient:
         self._markers: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, str]] = {}
         self._stop = asyncio.Event()
+        self.verifier: VerificationManager | None = None
+        if session is not None:
+            self.verifier = VerificationManager(session, CrossSigning(session))
 
     @classmethod
     def offline(cls, me: str, trusted: set[str]) -> ChatClient:
@@ -199,6 +204,8 @@ class ChatClient:
     async def apply(self, batch: SyncBatch) -> Changes:
         """Fold one sync batch into rooms, timelines, counts, invites and the board."""
         changes = Changes()
+        if self.verifier is not None and batch.to_device:
+            await self.verifier.handle(batch.to_device)
         for inv in batch.invites:
             if inv.room_id not in self.invites:
                 self.invites[inv.room_id] = InviteInfo(inv.room_id, inv.inviter, self._name(inv))
@@ -329,14 +336,10 @@ class ChatClient:
         resp = await guarded(
             self.nio.room_messages(room_id, start=tl.prev_token, limit=limit), "loading history"
         )
-        events = [self.session._incoming(room_id, ev) for ev in reversed(resp.chunk)]
+        events = [self.session.incoming(room_id, ev) for ev in reversed(resp.chunk)]
         for inc in events:
-            if inc.decrypt_error:
-                await self.session.store.put(
-                    UNDECRYPTED_NS,
-                    inc.event_id,
-                    {"room_id": room_id, "raw": inc.raw, "asked": False},
-                )
+            await self.session.remember_undecrypted(inc)
+
         before = len(tl.messages)
         self.ingest(room_id, events, live=False)
         tl.prev_token = resp.end
@@ -455,3 +458,15 @@ class ChatClient:
         """Reject an invitation."""
         await guarded(self.nio.room_leave(room_id), f"declining {room_id}")
         self.invites.pop(room_id, None)
+
+    # -- verification ---------------------------------------------------------------------
+
+    def incoming_verifications(self) -> asyncio.Queue[Verification] | None:
+        """Requests from other devices, waiting for the person to accept them."""
+        return self.verifier.incoming if self.verifier else None
+
+    async def start_verification(self, user_id: str, device_id: str) -> Verification:
+        """Ask another device (a person's or a bot's) for emoji verification."""
+        if self.verifier is None:
+            raise TransientError("offline: no homeserver connection")
+        return await self.verifier.request(user_id, device_id)

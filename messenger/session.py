@@ -500,20 +500,30 @@ class Session:
             return None, False, None  # devices not fetched yet: unauthenticated, not refuted
         return None, False, f"{sender} has no current device owning the key that encrypted this"
 
+    def incoming(self, room_id: str, event: Any) -> Incoming:
+        """Our view of a nio event (e.g. from back-pagination), authenticated and decrypted."""
+        return self._incoming(room_id, event)
+
+    async def remember_undecrypted(self, inc: Incoming, now: float | None = None) -> None:
+        """Keep an event whose key is missing, so it is retried when the key lands."""
+        if inc.decrypt_error == KEY_MISSING and not await self.store.get(
+            UNDECRYPTED_NS, inc.event_id
+        ):
+            await self.store.put(
+                UNDECRYPTED_NS,
+                inc.event_id,
+                {"room_id": inc.room_id, "raw": inc.raw, "asked": False,
+                 "first": now or time.time()},
+            )
+
     async def _retry_undecrypted(self, batch: SyncBatch) -> None:
+
         """Keep undecryptable events and re-try them as keys arrive; after a bounded wait ask
         for the key, and tell ``on_undecryptable`` once when the key was withheld or the
         event stays unreadable past ``undecryptable_wait_s``."""
         now = time.time()
         for inc in batch.events:
-            if inc.decrypt_error == KEY_MISSING and not await self.store.get(
-                UNDECRYPTED_NS, inc.event_id
-            ):
-                await self.store.put(
-                    UNDECRYPTED_NS,
-                    inc.event_id,
-                    {"room_id": inc.room_id, "raw": inc.raw, "asked": False, "first": now},
-                )
+            await self.remember_undecrypted(inc, now)
         fresh = []
         for event_id, rec in await self.store.items(UNDECRYPTED_NS):
             ev = MegolmEvent.from_dict(rec["raw"])

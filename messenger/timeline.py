@@ -165,7 +165,13 @@ class Timeline:
         for inc in events:
             changed |= self._add(inc, backfill=True, block=block)
         if block:
-            self.order[:0] = block
+            oldest = self.messages[self.order[0]].ts if self.order else None
+            older = [e for e in block if oldest is None or self.messages[e].ts <= oldest]
+            for e in block:  # a page overlapping the live end: put newer events in time order
+                if e not in older:
+                    keys = [self.messages[o].ts for o in self.order]
+                    self.order.insert(bisect.bisect_right(keys, self.messages[e].ts), e)
+            self.order[:0] = older
             self.version += 1
         return changed
 
@@ -219,6 +225,9 @@ class Timeline:
         self.version += 1
 
     def _add(self, inc: Incoming, backfill: bool, block: list[str] | None) -> set[str]:
+        old = self.messages.get(inc.event_id)
+        if old is not None and old.decrypt_error and not inc.decrypt_error:
+            return self._late_key(old, inc)
         if self.knows(inc.event_id):
             return set()
         txn = inc.raw.get("unsigned", {}).get("transaction_id") if inc.raw else None
@@ -270,6 +279,20 @@ class Timeline:
         for waiting in self._waiting.pop(msg.event_id, []):
             changed |= self._add(waiting, backfill, block)
         return changed
+
+    def _late_key(self, old: Message, inc: Incoming) -> set[str]:
+        """A key arrived for a message shown as undecryptable: show it in its place."""
+        rel_type = inc.relates_to.get("rel_type")
+        if inc.type != "m.room.message" or rel_type in {"m.replace", "m.thread"}:
+            del self.messages[old.event_id]
+            self._drop(old.event_id, old)
+            return {old.event_id} | self._add(inc, backfill=False, block=None)
+        old.type, old.content, old.decrypt_error = inc.type, inc.content, None
+        old.verified, old.reply_to = inc.device_verified, inc.reply_to
+        old.structured = structured_of(inc.content, inc.sender, self.trusted)
+        old.touch()
+        self.version += 1
+        return {old.event_id}
 
     def _relate(self, inc: Incoming, target: str | None) -> set[str]:
         if not target:

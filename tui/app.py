@@ -1,0 +1,360 @@
+"""Provides ``SamverkanApp``: the coordinator's terminal client and its network workers."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message as UIMessage
+
+from messenger.client import Changes, ChatClient
+from messenger.errors import AuthError, MessengerError
+from messenger.timeline import Message
+from tui.commands import SamverkanCommands, commands_from_help
+from tui.screens.login import LoginScreen
+from tui.screens.main import MainScreen
+from tui.screens.prompts import InviteScreen, ReactionPicker
+from tui.widgets.timeline import TimelineView
+
+Opener = Callable[[str, str, str | None], Awaitable[ChatClient]]
+
+
+@dataclass
+class LoginDefaults:
+    """What the login screen starts with."""
+
+    url: str = ""
+    user_id: str = ""
+    password: str | None = None
+    restore: bool = True
+
+
+class Synced(UIMessage):
+    """A sync batch was applied."""
+
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+        super().__init__()
+
+
+class Connection(UIMessage):
+    """The homeserver connection went down or came back."""
+
+    def __init__(self, ok: bool, text: str | None) -> None:
+        self.ok = ok
+        self.text = text
+        super().__init__()
+
+
+class SamverkanApp(App[None]):
+    """Log in (or restore), then the main screen; every homeserver call runs in a worker."""
+
+    TITLE = "Samverkan"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {SamverkanCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "dashboards", "Dashboards"),
+        Binding("f3", "devices", "Devices"),
+        Binding("f5", "toggle_theme", "Theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        opener: Opener | None = None,
+        client: ChatClient | None = None,
+        *,
+        defaults: LoginDefaults | None = None,
+        tz: tzinfo | None = None,
+        sync: bool = True,
+    ) -> None:
+        super().__init__()
+        self.opener = opener
+        self.client = client
+        self.defaults = defaults or LoginDefaults()
+        self.tz = tz
+        self.sync = sync
+        self.main: MainScreen | None = None
+        self.theme = "textual-dark"
+
+    # -- start ----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.client is not None:
+            self.start(self.client)
+        elif (
+            self.opener is not None
+            and self.defaults.user_id
+            and (self.defaults.restore or self.defaults.password)
+        ):
+            self.sign_in(self.defaults.url, self.defaults.user_id, self.defaults.password)
+        else:
+            self.push_screen(LoginScreen(self.defaults))
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def sign_in(self, url: str, user_id: str, password: str | None) -> None:
+        """Restore the stored device or log in; the login screen shows what went wrong."""
+        assert self.opener is not None
+        try:
+            client = await self.opener(url, user_id, password)
+        except MessengerError as e:
+            problem = (
+                "no stored session for this account here: enter the password"
+                if isinstance(e, AuthError) and password is None
+                else str(e)
+            )
+            if isinstance(self.screen, LoginScreen):
+                self.screen.show_error(problem)
+            else:
+                self.push_screen(LoginScreen(LoginDefaults(url, user_id), problem))
+            return
+        self.start(client)
+
+    def start(self, client: ChatClient) -> None:
+        """Show the main screen for a ready client and start syncing."""
+        self.client = client
+        self.sub_title = client.me
+        self.main = MainScreen(client)
+        if isinstance(self.screen, LoginScreen):
+            self.switch_screen(self.main)
+        else:
+            self.push_screen(self.main)
+        if self.sync and client.session is not None:
+            self.sync_loop()
+            self.verification_requests()
+
+    def command_names(self) -> list[str]:
+        """``!`` commands for completion: the bots' help answers plus the documented ones."""
+        if self.client is None:
+            return []
+        msgs = [
+            m for tl in self.client.timelines.values() for m in tl.messages.values() if m.structured
+        ]
+        return commands_from_help(msgs)
+
+    # -- sync -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="sync", exit_on_error=False)
+    async def sync_loop(self) -> None:
+        """Sync until the app ends; batches and connection changes come back as messages."""
+        assert self.client is not None
+        first = True
+
+        async def on_changes(changes: Changes) -> None:
+            nonlocal first
+            self.post_message(Synced(changes))
+            if first:
+                first = False
+                self.load_markers()
+
+        async def on_connection(ok: bool, text: str | None) -> None:
+            self.post_message(Connection(ok, text))
+
+        try:
+            await self.client.run(on_changes, on_connection)
+        except AuthError as e:
+            self.notify(f"the homeserver refused this session: {e}", severity="error", timeout=30)
+
+    @work(group="markers", exit_on_error=False)
+    async def load_markers(self) -> None:
+        assert self.client is not None
+        await self.client.load_markers()
+        if self.main:
+            self.main.refresh_rooms()
+
+    def on_synced(self, event: Synced) -> None:
+        ch = event.changes
+        if self.main is None or self.client is None:
+            return
+        self.main.refresh_rooms()
+        current = self.main.room_id
+        if current and current in ch.rooms:
+            self.main.reload(current)
+            if self.screen is self.main:
+                self.mark_read(current)
+        for msg in ch.mentions:
+            self.bell()
+            who = self.client.display_name(msg.sender)
+            self.notify(f"{who}: {msg.body[:120]}", title="You were mentioned")
+        if ch.board:
+            refresh = getattr(self.screen, "refresh_board", None)
+            if refresh:
+                refresh()
+
+    def on_connection(self, event: Connection) -> None:
+        if self.main is not None:
+            self.main.show_banner(None if event.ok else event.text)
+        if event.ok:
+            self.notify("Connection to the homeserver restored.")
+
+    # -- rooms and history ----------------------------------------------------------------
+
+    def open_room(self, room_id: str) -> None:
+        """Show a room, load its first page of history if needed, clear its counts."""
+        if self.main is None or self.client is None:
+            return
+        if self.screen is not self.main:
+            self.switch_screen(self.main) if len(self.screen_stack) > 1 else None
+            while self.screen is not self.main and len(self.screen_stack) > 1:
+                self.pop_screen()
+        self.client.viewing = room_id
+        self.main.show_room(room_id)
+        self.call_after_refresh(gc.freeze)  # long-lived timeline objects: keep them out of GC
+        if len(self.client.timeline(room_id)) < 30:
+            self.load_history(room_id)
+        self.mark_read(room_id)
+        self.load_members(room_id)
+
+    @work(group="receipts", exit_on_error=False)
+    async def mark_read(self, room_id: str) -> None:
+        assert self.client is not None
+        await self.client.mark_read(room_id)
+        if self.main:
+            self.main.refresh_rooms()
+
+    @work(group="members", exit_on_error=False)
+    async def load_members(self, room_id: str) -> None:
+        assert self.client is not None
+        try:
+            await self.client.load_members(room_id)
+        except MessengerError:
+            return
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def load_history(self, room_id: str) -> None:
+        """One older page; the view keeps its place."""
+        assert self.client is not None
+        assert self.main is not None
+        view = self.main.query_one("#timeline", TimelineView)
+        try:
+            await self.client.back_paginate(room_id)
+        except MessengerError as e:
+            self.notify(f"could not load older messages: {e}", severity="warning")
+        finally:
+            view.loading = False
+        self.main.reload(room_id)
+        gc.freeze()
+
+    # -- sending --------------------------------------------------------------------------
+
+    def send(self, room_id: str, text: str, **kw: Any) -> None:
+        """Show the message at once; send it in a worker."""
+        assert self.client is not None
+        msg = self.client.prepare(room_id, text, **kw)
+        if self.main:
+            self.main.reload(room_id)
+        self.deliver(room_id, msg)
+
+    @work(group="send", exit_on_error=False)
+    async def deliver(self, room_id: str, msg: Message) -> None:
+        assert self.client is not None
+        try:
+            await self.client.deliver(room_id, msg)
+        except MessengerError as e:
+            self.notify(f"not sent: {e}", severity="error")
+        if self.main:
+            self.main.reload(room_id)
+
+    async def send_command(self, room_id: str, text: str, thread_root: str | None = None) -> None:
+        """Send a bot command as the coordinator (dashboards use this)."""
+        self.send(room_id, text, thread_root=thread_root)
+
+    def pick_reaction(self, room_id: str, event_id: str) -> None:
+        def chosen(key: str | None) -> None:
+            if key:
+                self.react(room_id, event_id, key)
+
+        self.push_screen(ReactionPicker(), chosen)
+
+    @work(group="send", exit_on_error=False)
+    async def react(self, room_id: str, event_id: str, key: str) -> None:
+        assert self.client is not None
+        try:
+            await self.client.react(room_id, event_id, key)
+        except MessengerError as e:
+            self.notify(f"reaction not sent: {e}", severity="error")
+
+    def answer_invite(self, room_id: str) -> None:
+        assert self.client is not None
+        inv = self.client.invites.get(room_id)
+        if inv is None:
+            return
+
+        def chosen(accept: bool | None) -> None:
+            if accept is not None:
+                self.invite_worker(room_id, accept)
+
+        self.push_screen(InviteScreen(inv), chosen)
+
+    @work(group="invites", exit_on_error=False)
+    async def invite_worker(self, room_id: str, accept: bool) -> None:
+        assert self.client is not None
+        try:
+            await (self.client.accept_invite if accept else self.client.decline_invite)(room_id)
+        except MessengerError as e:
+            self.notify(str(e), severity="error")
+        if self.main:
+            self.main.refresh_rooms()
+
+    # -- verification ---------------------------------------------------------------------
+
+    @work(group="verify-incoming", exit_on_error=False)
+    async def verification_requests(self) -> None:
+        """Show incoming emoji verification requests as they arrive."""
+        assert self.client is not None
+        queue = self.client.incoming_verifications()
+        if queue is None:
+            return
+        while True:
+            v = await queue.get()
+            from tui.screens.verify import VerifyScreen
+
+            self.bell()
+            self.push_screen(VerifyScreen(v, incoming=True))
+
+    @work(group="verify", exit_on_error=False)
+    async def start_verification(self, user_id: str, device_id: str) -> None:
+        assert self.client is not None
+        from tui.screens.verify import VerifyScreen
+
+        try:
+            v = await self.client.start_verification(user_id, device_id)
+        except MessengerError as e:
+            self.notify(f"verification could not start: {e}", severity="error")
+            return
+        self.push_screen(VerifyScreen(v))
+
+    # -- screens --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_dashboards(self) -> None:
+        if self.client is None:
+            return
+        from tui.screens.dashboards import DashboardScreen
+
+        self.push_screen(DashboardScreen(self.client))
+
+    def action_devices(self) -> None:
+        if self.client is None:
+            return
+        from tui.screens.devices import DevicesScreen
+
+        self.push_screen(DevicesScreen(self.client))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            self.client.stop()

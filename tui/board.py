@@ -1,0 +1,76 @@
+"""Provides the dashboards' rows: upcoming events, open requests, messages needing translation.
+
+Built from the payloads the organisation's bots posted (``ChatClient.board``), across
+every room, parsed with the protocol models; anything malformed is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import ValidationError
+
+from messenger.client import BoardItem, ChatClient
+from messenger.protocol import Structured
+from messenger.protocol.events import EventCard
+from messenger.protocol.resources import RequestCard
+from messenger.protocol.translation import Translation
+
+M = TypeVar("M", bound=Structured)
+OPEN_REQUESTS = {"open", "approved"}
+
+
+@dataclass
+class Row(Generic[M]):
+    """One dashboard line: the payload, where its card is, and the thread to answer in."""
+
+    item: BoardItem
+    data: M
+    thread_root: str
+
+    @property
+    def room_id(self) -> str:
+        return self.item.room_id
+
+
+def _rows(client: ChatClient, model: type[M]) -> list[Row[M]]:
+    out: list[Row[M]] = []
+    for item in client.board.get(model.KEY, {}).values():
+        try:
+            data = model.model_validate(item.data)
+        except ValidationError:
+            continue
+        card = client.timeline(item.room_id).get(item.event_id)
+        root = card.thread_root if card and card.thread_root else item.event_id
+        out.append(Row(item, data, root))
+    return out
+
+
+def _start_ms(e: EventCard) -> float:
+    try:
+        return datetime.fromisoformat(e.start).timestamp() * 1000
+    except ValueError:
+        return 0.0
+
+
+def upcoming_events(client: ChatClient, now_ms: float | None = None) -> list[Row[EventCard]]:
+    """Scheduled events that have not ended, soonest first."""
+    now = time.time() * 1000 if now_ms is None else now_ms
+    rows = [r for r in _rows(client, EventCard) if r.data.status == "scheduled"]
+    rows = [r for r in rows if _start_ms(r.data) + r.data.duration_minutes * 60_000 >= now]
+    return sorted(rows, key=lambda r: _start_ms(r.data))
+
+
+def open_requests(client: ChatClient) -> list[Row[RequestCard]]:
+    """Requests waiting for a decision (open) or for delivery (approved), oldest first."""
+    rows = [r for r in _rows(client, RequestCard) if r.data.status in OPEN_REQUESTS]
+    return sorted(rows, key=lambda r: (r.data.status != "open", r.data.created_at))
+
+
+def needs_translation(client: ChatClient) -> list[Row[Translation]]:
+    """Messages whose latest translation payload is still a prompt, newest first."""
+    rows = [r for r in _rows(client, Translation) if r.data.status == "prompted"]
+    return sorted(rows, key=lambda r: -r.item.ts)

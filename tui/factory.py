@@ -1,0 +1,50 @@
+"""Provides ``make_app``: the TUI wired to a data directory, used by the CLI, the demo and tests."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from pathlib import Path
+
+from crypto.vault import Vault
+from messenger.client import ChatClient
+from messenger.config import Settings
+from messenger.ids import localpart
+from messenger.session import Session
+from tui.app import LoginDefaults, SamverkanApp
+
+
+def tui_dir(home: Path, user_id: str) -> Path:
+    """Where the TUI keeps one account's device (separate from bot and service devices)."""
+    return home / "tui" / localpart(user_id)
+
+
+def make_opener(settings: Settings, vault: Vault):  # type: ignore[no-untyped-def]
+    """A function restoring (password None) or logging in an account and wrapping it."""
+    trusted = set(settings.org.bot_user_ids().values())
+
+    async def open_client(url: str, user_id: str, password: str | None) -> ChatClient:
+        session = await Session.open(
+            url,
+            user_id,
+            tui_dir(settings.home, user_id),
+            vault,
+            password=password,
+            device_name="Samverkan TUI",
+        )
+        return ChatClient(session, session.user_id, trusted)
+
+    return open_client
+
+
+def make_app(
+    settings: Settings,
+    vault: Vault,
+    url: str,
+    user_id: str = "",
+    password: str | None = None,
+    *,
+    tz: tzinfo | None = None,
+) -> SamverkanApp:
+    """The app: restores the stored device of ``user_id``, logs in with ``password``, or asks."""
+    defaults = LoginDefaults(url=url, user_id=user_id, password=password, restore=bool(user_id))
+    return SamverkanApp(make_opener(settings, vault), defaults=defaults, tz=tz)

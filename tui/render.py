@@ -1,0 +1,221 @@
+"""Provides ``MessageRenderer``: one timeline message as wrapped, styled lines (Strips)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from messenger.timeline import Message
+from tui.cards import card_for
+
+NAME_COLOURS = ["#e06c75", "#98c379", "#e5c07b", "#61afef", "#c678dd", "#56b6c2", "#d19a66"]
+CARD_KEYS = {"org.samverkan.event", "org.samverkan.request", "org.samverkan.poll"}
+GUTTER = 7
+MENTION_BG = Style(bgcolor="#3b2f00")
+DIM = Style(dim=True)
+ITALIC = Style(italic=True)
+
+
+def name_colour(user_id: str) -> str:
+    """A stable colour per sender."""
+    return NAME_COLOURS[zlib.crc32(user_id.encode()) % len(NAME_COLOURS)]
+
+
+def excerpt(text: str, width: int = 60) -> str:
+    """The first line of ``text``, shortened."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+class MessageRenderer:
+    """Renders messages for one room's view; caches by (event, version, width, grouped)."""
+
+    def __init__(
+        self,
+        console: Console,
+        names: Callable[[str], str],
+        lookup: Callable[[str], Message | None],
+        me: str,
+        tz: tzinfo | None,
+        mention_names: list[str] | None = None,
+    ) -> None:
+        self.console = console
+        self.names = names
+        self.lookup = lookup
+        self.me = me
+        self.tz = tz
+        self.mention_names = mention_names or []
+        self._cache: dict[tuple[str, int, int, bool, bool], list[Strip]] = {}
+
+    def time(self, ts: int) -> str:
+        """HH:MM in the viewer's timezone."""
+        return datetime.fromtimestamp(ts / 1000, self.tz).strftime("%H:%M")
+
+    def lines(
+        self, msg: Message, width: int, grouped: bool, in_thread: bool = False
+    ) -> list[Strip]:
+        """The message's lines at ``width`` (cached)."""
+        key = (msg.event_id, msg.version, width, grouped, in_thread)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._render(msg, width, grouped, in_thread)
+        return hit
+
+    def _plain(self, msg: Message, width: int, grouped: bool) -> list[Strip] | None:
+        """Fast path for the common case (a plain text message): wrap words by cell width."""
+        if (
+            msg.is_state
+            or msg.reply_to
+            or msg.reactions
+            or msg.thread
+            or msg.structured
+            or msg.decrypt_error
+            or msg.redacted
+            or msg.pending
+            or msg.failed
+            or msg.edited
+            or msg.msgtype not in {"m.text", "m.notice"}
+            or not msg.encrypted
+            or (msg.sender != self.me and self._mentions_me(msg))
+        ):
+            return None
+        strips: list[Strip] = []
+        if not grouped:
+            name = self.names(msg.sender)
+            strips.append(
+                Strip(
+                    [
+                        Segment(f"{self.time(msg.ts)}  ", DIM),
+                        Segment(name, Style(bold=True, color=name_colour(msg.sender))),
+                    ]
+                    + ([Segment(" bot", DIM)] if msg.msgtype == "m.notice" else [])
+                )
+            )
+        style = ITALIC if msg.msgtype == "m.notice" else Style()
+        room = max(10, width - GUTTER)
+        pad = Segment(" " * GUTTER)
+        for para in msg.body.split("\n"):
+            line, used = "", 0
+            for word in para.split(" "):
+                w = cell_len(word)
+                if used and used + 1 + w > room:
+                    strips.append(Strip([pad, Segment(line, style)]))
+                    line, used = "", 0
+                while w > room:  # a word longer than a line: hard-wrap it
+                    strips.append(Strip([pad, Segment(word[:room], style)]))
+                    word = word[room:]
+                    w = cell_len(word)
+                line, used = (f"{line} {word}", used + 1 + w) if used else (word, w)
+            strips.append(Strip([pad, Segment(line, style)]))
+        return strips
+
+    def _render(self, msg: Message, width: int, grouped: bool, in_thread: bool) -> list[Strip]:
+        fast = self._plain(msg, width, grouped)
+        if fast is not None:
+            return fast
+        parts: list[RenderableType] = []
+        header = Text(no_wrap=True, overflow="ellipsis")
+        if msg.is_state:
+            header.append(f"{self.time(msg.ts)}  ", style="dim")
+            header.append(f"→ {self._state_text(msg)}", style="dim italic")
+            return self._strips([header], width, None)
+        if not grouped:
+            header.append(f"{self.time(msg.ts)}  ", style="dim")
+            header.append(self.names(msg.sender), style=f"bold {name_colour(msg.sender)}")
+            if msg.msgtype == "m.notice":
+                header.append(" bot", style="dim")
+            if not msg.encrypted:
+                header.append("  🔓 not encrypted", style="yellow")
+            parts.append(header)
+        body: list[RenderableType] = []
+        if msg.reply_to and not (
+            in_thread and msg.content.get("m.relates_to", {}).get("is_falling_back")
+        ):
+            target = self.lookup(msg.reply_to)
+            quoted = (
+                f"{self.names(target.sender)}: {excerpt(target.body, 50)}"
+                if target
+                else "an earlier message"
+            )
+            body.append(Text(f"↳ {quoted}", style="dim italic", no_wrap=True, overflow="ellipsis"))
+        body.extend(self._body(msg))
+        if msg.reactions:
+            line = Text()
+            for key, senders in msg.reactions.items():
+                mine = self.me in senders
+                line.append(f" {key} {len(senders)} ", style="reverse" if mine else "bold")
+                line.append(" ")
+            body.append(line)
+        if msg.thread and not in_thread:
+            n = len(msg.thread)
+            body.append(
+                Text(f"🧵 {n} repl{'y' if n == 1 else 'ies'} — press t to open", style="cyan")
+            )
+        parts.extend(Padding(b, (0, 0, 0, GUTTER)) for b in body)
+        mention = msg.sender != self.me and self._mentions_me(msg)
+        return self._strips(parts, width, MENTION_BG if mention else None)
+
+    def _body(self, msg: Message) -> list[RenderableType]:
+        if msg.decrypt_error:
+            return [
+                Text(f"🔒 Unable to decrypt this message: {msg.decrypt_error}", style="italic red")
+            ]
+        if msg.redacted:
+            return [Text("🗑 message deleted", style="dim italic")]
+        out: list[RenderableType] = []
+        card = card_for(msg.structured, self.tz, self.names) if msg.structured else None
+        if not (card is not None and CARD_KEYS & msg.structured.keys()):
+            text = msg.body
+            if msg.msgtype == "m.emote":
+                text = f"* {self.names(msg.sender)} {text}"
+            style = "italic" if msg.msgtype == "m.notice" else ""
+            if msg.structured.get("org.samverkan.notice", {}).get("kind") == "error":
+                style = "yellow"
+            t = Text(text, style=style)
+            if msg.edited:
+                t.append(" (edited)", style="dim")
+            out.append(t)
+        if card is not None:
+            out.append(card)
+        if msg.pending:
+            out.append(Text("⏳ sending…", style="dim"))
+        if msg.failed:
+            out.append(Text(f"⚠ not sent: {msg.failed} — press R to retry", style="bold red"))
+        return out
+
+    def _mentions_me(self, msg: Message) -> bool:
+        if self.me in msg.mentions:
+            return True
+        body = msg.body.lower()
+        return any(n and len(n) > 2 and n.lower() in body for n in self.mention_names)
+
+    def _state_text(self, msg: Message) -> str:
+        c = msg.content
+        who = self.names(msg.state_key or msg.sender)
+        if msg.type == "m.room.member":
+            verb = {"join": "joined", "invite": "was invited", "leave": "left", "ban": "was banned"}
+            return f"{who} {verb.get(str(c.get('membership')), 'changed membership')}"
+        if msg.type == "m.room.name":
+            return f"{self.names(msg.sender)} named the room {c.get('name', '')!r}"
+        if msg.type == "m.room.topic":
+            return f"{self.names(msg.sender)} set the topic: {c.get('topic', '')}"
+        return f"{self.names(msg.sender)} turned on end-to-end encryption"
+
+    def _strips(self, parts: list[RenderableType], width: int, bg: Style | None) -> list[Strip]:
+        from rich.console import Group
+
+        options = self.console.options.update_width(max(width, 20))
+        lines = self.console.render_lines(Group(*parts), options, pad=False)
+        strips = [Strip(line) for line in lines]
+        if bg is not None:
+            strips = [s.extend_cell_length(width).apply_style(bg) for s in strips]
+        return strips

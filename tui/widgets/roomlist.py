@@ -1,0 +1,98 @@
+"""Provides ``RoomList``: rooms grouped by the organisation's space, with counts and shields."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message as UIMessage
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from messenger.client import InviteInfo, RoomInfo
+
+SECTIONS = [
+    ("working_group", "Working groups"),
+    ("partnership", "Partnerships"),
+    ("other", "Other rooms"),
+]
+SHIELDS = {
+    "verified": ("🛡", "green", "encrypted; every device verified"),
+    "unverified": ("⚠", "yellow", "encrypted; unverified devices present"),
+    "plain": ("🔓", "red", "not encrypted"),
+}
+
+
+def room_label(room: RoomInfo, width: int = 30) -> Text:
+    """``🛡 Nordic policy      3 @1``."""
+    icon, colour, _ = SHIELDS.get(room.shield, SHIELDS["unverified"])
+    label = Text(f"{icon} ", style=colour)
+    label.append(room.name, style="bold" if room.unread else "")
+    badges = Text()
+    if room.mentions:
+        badges.append(f" @{room.mentions} ", style="bold white on red")
+    if room.unread:
+        badges.append(f" {room.unread} ", style="bold black on cyan")
+    if badges:
+        label.append(" ")
+        label.append_text(badges)
+    return label
+
+
+class RoomList(OptionList):
+    """The left column; posts ``RoomChosen`` / ``InviteChosen``."""
+
+    DEFAULT_CSS = "RoomList { width: 34; height: 1fr; border: none; }"
+
+    class RoomChosen(UIMessage):
+        """A room was picked."""
+
+        def __init__(self, room_id: str) -> None:
+            self.room_id = room_id
+            super().__init__()
+
+    class InviteChosen(UIMessage):
+        """An invitation was picked."""
+
+        def __init__(self, room_id: str) -> None:
+            self.room_id = room_id
+            super().__init__()
+
+    def update_rooms(
+        self, rooms: list[RoomInfo], invites: list[InviteInfo], current: str | None
+    ) -> None:
+        """Rebuild the options, keeping the highlighted room."""
+        keep = self.highlighted_option.id if self.highlighted_option is not None else None
+        options: list[Option | None] = []
+        if invites:
+            options.append(Option(Text("Invites", style="bold magenta"), disabled=True))
+            for inv in invites:
+                who = f" from {inv.inviter}" if inv.inviter else ""
+                options.append(
+                    Option(Text(f"✉ {inv.name}{who}", style="magenta"), id=f"invite:{inv.room_id}")
+                )
+        spaces = [r for r in rooms if r.kind == "space"]
+        org = spaces[0].name if spaces else ""
+        if org:
+            options.append(Option(Text(f"◆ {org}", style="bold"), disabled=True))
+        for kind, title in SECTIONS:
+            members = [r for r in rooms if r.kind == kind]
+            if not members:
+                continue
+            options.append(Option(Text(f" {title}", style="bold dim"), disabled=True))
+            options.extend(Option(room_label(r), id=f"room:{r.room_id}") for r in members)
+        self.clear_options()
+        self.add_options(options)
+        target = f"room:{current}" if current and keep is None else keep
+        if target:
+            try:
+                self.highlighted = self.get_option_index(target)
+            except Exception:
+                self.highlighted = None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        ident = event.option.id or ""
+        kind, _, room_id = ident.partition(":")
+        if kind == "room":
+            self.post_message(self.RoomChosen(room_id))
+        elif kind == "invite":
+            self.post_message(self.InviteChosen(room_id))
