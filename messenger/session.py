@@ -105,7 +105,9 @@ class Session:
         self._stopping = asyncio.Event()
         self.synced = asyncio.Event()
         self.sync_ok = False
+        self._need_full_state = True
         self._http: aiohttp.ClientSession | None = None
+
         self.on_undecryptable: UndecryptableHook | None = None
         """Called once per event that stays unreadable: (event, why) — withheld or timed out."""
         self.key_request_after_s = KEY_REQUEST_AFTER_S
@@ -289,9 +291,20 @@ class Session:
         """One /sync: handle the batch (to-device and timeline), then persist the token."""
         await self._maintain_keys()
         token = await self.store.get("session", "sync_token")
+        # The first sync of a process asks for full state: nio keeps no room state across
+        # restarts, and power levels, names and members must be known before any command.
+        full = self._need_full_state and token is not None
         resp = await guarded(
-            self.client.sync(timeout=timeout_ms, sync_filter=SYNC_FILTER, since=token), "sync"
+            self.client.sync(
+                timeout=0 if full else timeout_ms,
+                sync_filter=SYNC_FILTER,
+                since=token,
+                full_state=full or None,
+            ),
+            "sync",
         )
+        self._need_full_state = False
+
         crash_point("sync-received")
         batch = await self._batch(resp, initial=token is None)
         await self._retry_undecrypted(batch)

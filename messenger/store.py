@@ -134,7 +134,13 @@ class StateStore:
     async def open(cls, path: Path, vault: Vault) -> StateStore:
         """Open (creating if needed) the store at ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        pending = aiosqlite.connect(path, isolation_level=None)
+        # A store someone forgot to close must not keep the interpreter alive at exit.
+        worker = getattr(pending, "_thread", None)
+        if worker is not None:
+            worker.daemon = True
+        db = await pending
+
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(SCHEMA)
