@@ -56,6 +56,10 @@ class RateLimited(MatrixError):
         super().__init__(message, **kw)
 
 
+class TooLarge(MatrixError):
+    """The event is larger than the homeserver accepts (M_TOO_LARGE); retrying cannot help."""
+
+
 class NotFound(MatrixError):
     """The user, room or resource does not exist."""
 
@@ -85,7 +89,10 @@ def check(response: Any, action: str = "request") -> Any:
         raise RateLimited(message, response.retry_after_ms, errcode=code, status=http)
     if code in {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_USER_DEACTIVATED"}:
         raise AuthError(message, errcode=code, status=http)
+    if code == "M_TOO_LARGE" or http == 413:
+        raise TooLarge(message, errcode=code, status=http)
     if code == "M_NOT_FOUND" or http == 404:
+
         raise NotFound(message, errcode=code, status=http)
     if http is None or http >= 500 or http == 429:
         raise TransientError(message)

@@ -24,7 +24,9 @@ from messenger.errors import (
     MatrixError,
     MessengerError,
     NotFound,
+    TooLarge,
     TransientError,
+
     check,
     raise_for_status,
 )
@@ -671,7 +673,8 @@ class Session:
                         event_id = await self.send_now(
                             out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
                         )
-                    except (AuthError, NotFound) as e:
+                    except (AuthError, NotFound, TooLarge) as e:
+
                         log.error(
                             "%s: giving up on a message to %s: %s", self.user_id, out.room_id, e
                         )

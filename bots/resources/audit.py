@@ -1,0 +1,195 @@
+"""Provides the ``!pool``, ``!ledger verify`` and ``!report`` commands of the resources bot."""
+
+from __future__ import annotations
+
+from bots.resources.base import ResourcesBase
+from bots.resources.book import stored_entries, verify_stored
+from bots.resources.model import (
+    Pool,
+    Request,
+    check_unit_amount,
+    date_ms,
+    parse_amount,
+    parse_date,
+    parse_kind,
+    parse_unit,
+    pool_id,
+    show_amount,
+    unit_for,
+)
+from bots.resources.render import fitted_report, pool_info, pool_table, report_csv
+from crypto.errors import LedgerError
+from messenger.bot import Context, thread_relation
+from messenger.commands import Arg, CommandError, Opt, command
+from messenger.config import slugify
+from messenger.protocol.resources import LedgerStatus, PoolList
+
+COORDINATOR = 50
+
+
+class AuditCommands(ResourcesBase):
+    """Pools, the ledger check, and the transparency report."""
+
+    @command(
+        "pool add",
+        Arg("kind", "funding, hours, materials, venue or translation", parse=parse_kind),
+        Arg("amount", "how much to add (at most 2 decimals)", parse=parse_amount),
+        Opt("unit", "funding: SEK (default) or EUR", parse=parse_unit,
+            metavar="SEK|EUR|hours|items"),
+        Opt("org", "add to the organisation-wide pool instead of this room's", flag=True),
+        summary="add to this room's (or the organisation's) pool",
+        example="!pool add funding 5000 --unit SEK",
+        power=COORDINATOR,
+    )  # fmt: skip
+    async def pool_add(
+        self, ctx: Context, *, kind: str, amount: int, unit: str | None, org: bool
+    ) -> None:
+        """Grow a pool, creating it on first use."""
+        try:
+            unit = unit_for(kind, unit)
+            check_unit_amount(amount, unit)
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+        room = None if org else ctx.room_id
+        pid = pool_id(kind, unit, room)
+        pool = await self.get_pool(ctx.tx, pid) or Pool(
+            id=pid, scope="org" if org else "room", room_id=room, kind=kind, unit=unit
+        )
+        pool.total += amount
+        await self.save_pool(ctx.tx, pool)
+        await self.record(
+            ctx,
+            "pool.add",
+            {"pool": pid, "kind": kind, "unit": unit, "amount": amount, "total": pool.total},
+        )
+        text = (
+            f"➕ {show_amount(amount, unit)} added to {pool.label}: total "
+            f"{show_amount(pool.total, unit)}, {show_amount(pool.remaining, unit)} left."
+        )
+        await ctx.reply(text, data=PoolList(pools=[pool_info(pool)]))
+
+    async def visible_pools(self, ctx: Context, room_ids: set[str]) -> list[Pool]:
+        """Pools of these rooms, then the organisation's."""
+        pools = await self.pools(ctx.tx)
+        mine = [p for p in pools if p.scope == "room" and p.room_id in room_ids]
+        org = [p for p in pools if p.scope == "org"]
+        return sorted(mine, key=lambda p: (p.kind, p.unit)) + sorted(
+            org, key=lambda p: (p.kind, p.unit)
+        )
+
+    @command("pool show", summary="show this room's and the organisation's pools")
+    async def pool_show(self, ctx: Context) -> None:
+        """Answer with total, granted, spent and remaining per pool."""
+        pools = await self.visible_pools(ctx, {ctx.room_id})
+        text, html_body = pool_table(pools)
+        await ctx.reply(
+            text, html_body=html_body, data=PoolList(pools=[pool_info(p) for p in pools])
+        )
+
+    @command("ledger verify", summary="check every signature and link of the transparency ledger")
+    async def ledger_verify(self, ctx: Context) -> None:
+        """Verify the whole chain; name the first broken entry if any."""
+        key = await self.book.public_key(ctx.tx)
+        head, count = await self.book.head(ctx.tx)
+        entries = await stored_entries(ctx.tx)
+        b64 = key.to_base64()
+        try:
+            verified = await verify_stored(entries, key)
+            problem = None if verified == head else "the chain's end does not match the stored head"
+            broken = None if problem is None else len(entries)
+        except LedgerError as e:
+            problem, broken = str(e), e.index
+        if problem is None:
+            text = (
+                f"✅ ledger intact: {len(entries)} entries, every signature and link checks out.\n"
+                f"Head: {head}\nVerification key (Ed25519): {b64}\n"
+                f"Offline: samverkan ledger export FILE, then "
+                f"samverkan ledger verify FILE --key {b64}"
+            )
+        else:
+            text = (
+                f"❌ ledger BROKEN at entry {broken}: {problem}\nVerification key (Ed25519): {b64}"
+            )
+        data = LedgerStatus(
+            ok=problem is None, entries=count, head=head, key=b64, broken_index=broken,
+            problem=problem,
+        )  # fmt: skip
+        await ctx.reply(text, data=data)
+
+    @command(
+        "report",
+        Opt("since", "only requests with activity on or after this date", parse=parse_date,
+            metavar="DATE"),
+        Opt("room", "another group's name, or 'all' (you must coordinate them)",
+            metavar="NAME|all"),
+        summary="post a transparency report (HTML and an encrypted CSV) with the ledger head",
+        example="!report --since 2026-01-01",
+    )  # fmt: skip
+    async def report(self, ctx: Context, *, since: str | None, room: str | None) -> None:
+        """Per pool: granted, spent, remaining; per request: who asked, what, who decided."""
+        rooms, scope = await self._report_rooms(ctx, room)
+        pools = await self.visible_pools(ctx, rooms)
+        reqs = [r for r in await self.requests(ctx.tx) if r.room_id in rooms]
+        if since is not None:
+            cut = date_ms(since)
+            reqs = [r for r in reqs if _last_activity(r) >= cut]
+            scope += f", since {since}"
+        key = (await self.book.public_key(ctx.tx)).to_base64()
+        head, count = await self.book.head(ctx.tx)
+        text, html_body, data = fitted_report(
+            pools, reqs, head, key, count, scope, since, sorted(rooms)
+        )
+        await ctx.reply(text, html_body=html_body, data=data)
+        csv_bytes = report_csv(pools, reqs, head, key, count)
+        name = f"transparency-report-{self._today()}.csv"
+        file_block = await self.session.upload_encrypted(csv_bytes, "text/csv", name)
+        await ctx.send(
+            ctx.room_id,
+            {
+                "msgtype": "m.file",
+                "body": name,
+                "filename": name,
+                "file": file_block,
+                "info": {"mimetype": "text/csv", "size": len(csv_bytes)},
+                "m.relates_to": thread_relation(ctx.event),
+            },
+        )
+
+    def _today(self) -> str:
+        from bots.resources.model import ms_date
+
+        return ms_date(self.now_ms())
+
+    async def _report_rooms(self, ctx: Context, room: str | None) -> tuple[set[str], str]:
+        """The rooms a report covers; other rooms only for their coordinators."""
+        assert ctx.group is not None
+        if room is None:
+            return {ctx.room_id}, ctx.group.name
+        wanted = slugify(room)
+        groups = [g for g in self.org.groups if room == "all" or g.slug == wanted]
+        if not groups:
+            names = ", ".join(g.name for g in self.org.groups)
+            raise CommandError(f"no group called {room!r}; groups: {names}, or all")
+        refused = [g.name for g in groups if ctx.sender not in g.coordinators]
+        if refused:
+            raise CommandError(
+                "a report on another group needs you to coordinate it; you do not coordinate "
+                + ", ".join(refused)
+            )
+        slugs = {g.slug for g in groups}
+        rooms = {ctx.room_id} if ctx.group.slug in slugs else set()
+        for room_id, marker in await ctx.tx.items("rooms"):
+            if isinstance(marker, dict) and marker.get("slug") in slugs:
+                rooms.add(room_id)
+        for r in await self.requests(ctx.tx):
+            if r.group in slugs:
+                rooms.add(r.room_id)
+        return rooms, "all groups" if room == "all" else groups[0].name
+
+
+def _last_activity(req: Request) -> int:
+    return max(
+        t
+        for t in (req.created_at, req.decided_at, req.fulfilled_at, req.withdrawn_at)
+        if t is not None
+    )
