@@ -10,6 +10,9 @@ from messenger.config import OrgFile
 from messenger.deployment import Deployment
 from messenger.events import Incoming, SyncBatch
 from messenger.rooms import Rooms
+from messenger.session import Session
+from tui.factory import tui_dir
+
 
 
 def script() -> list[str]:
@@ -21,8 +24,9 @@ def script() -> list[str]:
         f'!event create "Nordic summit" {day} 14:00 Europe/Stockholm --duration 2h --where "Oslo"',
         "!pool add funding 50000 --unit SEK",
         '!request funding "Travel to the Nairobi workshop" --amount 12000',
-        "!translator add da>sv",
-        "Kan nogen sende referatet fra bestyrelsesmødet til os inden fredag?",
+        "!translator add sw>en",
+        "Tunahitaji kuamua nani ataongoza warsha kuhusu demokrasia ya mitaa mjini Nairobi.",
+
     ]
 
 
@@ -33,7 +37,11 @@ STEP_WAIT_S = 20.0
 async def showcase(deployment: Deployment, org: OrgFile, user: str, password: str) -> None:
     """Send the script in the first working group's room and print each bot's decrypted answer."""
     user_id, _ = await deployment.ensure_account(user, password)
-    session = await deployment.session(user_id, "Samverkan demo showcase")
+    # The showcase types from the coordinator's TUI device, so the TUI opened afterwards can
+    # read what was said (a new device could not: it joined after those room keys were sent).
+    session = await Session.open(deployment.url, user_id,
+                                 tui_dir(deployment.settings.home, user_id), deployment.vault,
+                                 password=password, device_name="Samverkan TUI")
     rooms = Rooms(session)
     seen: list[Incoming] = []
 
