@@ -77,17 +77,22 @@ class Runtime:
         """Cancel every task and close the sessions (never logging a device out)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # Bounded: a task that does not end within 10 s is logged and left behind.
+            _done, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.error("bot task %s did not stop within 10 s", task.get_name())
         self._tasks.clear()
+
         for bot in self.bots:
             try:
                 await bot.close()
             except Exception:
                 log.exception("%s: closing failed", bot.user_id)
-            await bot.session.close()
-
+            try:
+                await asyncio.wait_for(bot.session.close(), 10)
+            except TimeoutError:
+                log.error("%s: closing the session took over 10 s", bot.user_id)
 
 
 async def make_runtime(deployment: Deployment, names: list[str] | None = None) -> Runtime:
@@ -103,13 +108,17 @@ async def make_runtime(deployment: Deployment, names: list[str] | None = None) -
             _, password = await deployment.ensure_account(user_id)
             if await bot.cross_signing.bootstrap(password):
                 key = await bot.cross_signing.recovery_key()
-                print(f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
-                      f"sealed in the vault): {key}", flush=True)
+                print(
+                    f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
+                    f"sealed in the vault): {key}",
+                    flush=True,
+                )
             await bot.backup.enable()
             status = await bot.cross_signing.status()
-            bot.trust_summary = {"cross_signing": status.cross_signing,
-                                 "device_signed": status.device_signed}
-
+            bot.trust_summary = {
+                "cross_signing": status.cross_signing,
+                "device_signed": status.device_signed,
+            }
 
     except BaseException:
         for bot in bots:

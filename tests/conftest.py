@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -66,4 +68,4 @@ async def org_env(synapse: EmbeddedSynapse, tmp_path: Path, make_user) -> AsyncI
     """A fresh organisation (unique bot and service accounts) on the shared Synapse."""
     env = OrgEnv(synapse, tmp_path / "home", suffix=uuid.uuid4().hex[:8], make_user=make_user)
     yield env
-    await env.close()
+    await asyncio.wait_for(env.close(), 60)

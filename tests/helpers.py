@@ -87,9 +87,9 @@ class Member:
     async def close(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        await self.client.close()
+            await asyncio.wait({self._task}, timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.client.close(), 10)
 
     async def wait_joined(self, room_id: str, timeout: float = WAIT_S) -> None:
         async def joined() -> bool:
