@@ -24,13 +24,13 @@ from messenger.config import Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
+from messenger.outbox import OUTBOX_REF
 from messenger.protocol import Notice, Structured
 from messenger.rooms import Rooms
-from messenger.session import OUTBOX_REF, Session
+from messenger.session import Session
 from messenger.store import Tx
 from messenger.trust import CrossSigning
 from messenger.utd import post_undecryptable_notice
-
 from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ import dataclasses
 import hashlib
 import io
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,30 +15,27 @@ from typing import Any
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKeyRequest
-from nio.exceptions import EncryptionError, LocalProtocolError
+from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
+from messenger.calls import backoff_delays, guarded
 from messenger.errors import (
     AuthError,
     MatrixError,
     MessengerError,
-    NotFound,
-    TooLarge,
     TransientError,
-
     check,
     raise_for_status,
 )
 from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
 from messenger.olmkeys import WITHHELD, E2EEClient
-from messenger.store import Outgoing, StateStore
+from messenger.outbox import OutboxMixin
+from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
-BACKOFF_FIRST_S = 0.5
-BACKOFF_CAP_S = 30.0
 UNDECRYPTED_NS = "undecrypted"
 WITHHELD_NS = "withheld"
 OUTBOUND_NS = "megolm-outbound"
@@ -56,8 +52,6 @@ WITHHELD_WHY = {
     "m.unauthorised": "its sender's client refused to share the key with this device",
     "m.unavailable": "no device had the key to share",
 }
-OUTBOX_REF = "$outbox:"
-OUTBOX_PARALLEL_ROOMS = 8
 SYNC_FILTER = {
     "room": {
         "timeline": {"limit": 100},
@@ -72,26 +66,7 @@ Handler = Callable[[SyncBatch], Awaitable[None]]
 UndecryptableHook = Callable[[Incoming, str], Awaitable[None]]
 
 
-def backoff_delays(first: float = BACKOFF_FIRST_S, cap: float = BACKOFF_CAP_S) -> Any:
-    """Exponential backoff with full jitter, capped: 0.5 s, 1 s, 2 s … ≤ ``cap``."""
-    attempt = 0
-    while True:
-        yield random.uniform(first / 2, min(cap, first * 2**attempt))
-        attempt += 1
-
-
-async def guarded(coro: Awaitable[Any], action: str) -> Any:
-    """Await a nio call: transport failures become TransientError, error responses typed errors."""
-    try:
-        response = await coro
-    except (aiohttp.ClientError, TimeoutError, OSError) as e:
-        raise TransientError(f"{action} failed: {e.__class__.__name__}: {e}") from None
-    except LocalProtocolError as e:  # nio's local state is not ready (e.g. room not synced yet)
-        raise TransientError(f"{action} failed: {e}") from None
-    return check(response, action)
-
-
-class Session:
+class Session(OutboxMixin):
     """One logged-in Matrix device with end-to-end encryption.
 
     Credentials live sealed in the ``StateStore``; nio's Olm store lives under
@@ -527,12 +502,15 @@ class Session:
             await self.store.put(
                 UNDECRYPTED_NS,
                 inc.event_id,
-                {"room_id": inc.room_id, "raw": inc.raw, "asked": False,
-                 "first": now or time.time()},
+                {
+                    "room_id": inc.room_id,
+                    "raw": inc.raw,
+                    "asked": False,
+                    "first": now or time.time(),
+                },
             )
 
     async def _retry_undecrypted(self, batch: SyncBatch) -> None:
-
         """Keep undecryptable events and re-try them as keys arrive; after a bounded wait ask
         for the key, and tell ``on_undecryptable`` once when the key was withheld or the
         event stays unreadable past ``undecryptable_wait_s``."""
@@ -566,7 +544,6 @@ class Session:
         async with self.store.transaction() as tx:
             await tx.delete(UNDECRYPTED_NS, event_id)
             await tx.unmark_processed(event_id)
-
 
     async def _still_undecryptable(
         self, event_id: str, rec: dict[str, Any], ev: MegolmEvent, now: float
@@ -630,111 +607,3 @@ class Session:
             raise TransientError(f"uploading {filename} failed: {e}") from None
         check(resp, f"uploading {filename}")
         return resp, dict(keys or {})
-
-    # -- sending ------------------------------------------------------------------------
-
-    async def send_now(
-        self,
-        room_id: str,
-        content: dict[str, Any],
-        *,
-        txn_id: str,
-        event_type: str = "m.room.message",
-    ) -> str:
-        """Send one event (encrypted in encrypted rooms); a repeated ``txn_id`` never duplicates."""
-        client = self.client
-        if isinstance(client, E2EEClient) and room_id in client.encrypted_rooms:
-            client.ensure_room(room_id)
-        if client.should_query_keys:
-            await guarded(client.keys_query(), "querying keys")
-        resp = await guarded(
-            self.client.room_send(
-                room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
-            ),
-            f"sending to {room_id}",
-        )
-        await self._persist_outbound()
-        return str(resp.event_id)
-
-    async def flush_outbox(self) -> int:
-        """Send every queued message; rooms in parallel, each room in order. Return the count."""
-        by_room: dict[str, list[Outgoing]] = {}
-        for out in await self.store.pending():
-            by_room.setdefault(out.room_id, []).append(out)
-        if not by_room:
-            return 0
-        limit = asyncio.Semaphore(OUTBOX_PARALLEL_ROOMS)
-
-        async def deliver(items: list[Outgoing]) -> int:
-            async with limit:
-                for out in items:
-                    content = await self._resolve_refs(out.content)
-                    try:
-                        event_id = await self.send_now(
-                            out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
-                        )
-                    except (AuthError, NotFound, TooLarge) as e:
-
-                        log.error(
-                            "%s: giving up on a message to %s: %s", self.user_id, out.room_id, e
-                        )
-                        event_id = ""
-                    crash_point("reply-sent")
-                    await self.store.mark_sent(out.txn_id, event_id)
-                return len(items)
-
-        results = await asyncio.gather(
-            *(deliver(v) for v in by_room.values()), return_exceptions=True
-        )
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
-        return sum(r for r in results if isinstance(r, int))
-
-    async def _resolve_refs(self, content: dict[str, Any]) -> dict[str, Any]:
-        """Replace ``$outbox:KEY`` placeholders (the relation's target and the replied-to
-        event) with the event IDs those messages got; not sent yet → retried later."""
-        rel = content.get("m.relates_to")
-        if not isinstance(rel, dict):
-            return content
-
-        async def resolve(target: object) -> object:
-            if not (isinstance(target, str) and target.startswith(OUTBOX_REF)):
-                return target
-            event_id = await self.store.sent_event_id(target.removeprefix(OUTBOX_REF))
-            if not event_id:
-                raise TransientError(f"{target} has not been sent yet")
-            return event_id
-
-        new_rel = {**rel}
-        if "event_id" in rel:
-            new_rel["event_id"] = await resolve(rel["event_id"])
-        reply = rel.get("m.in_reply_to")
-        if isinstance(reply, dict) and "event_id" in reply:
-            new_rel["m.in_reply_to"] = {**reply, "event_id": await resolve(reply["event_id"])}
-        return content if new_rel == rel else {**content, "m.relates_to": new_rel}
-
-    def wake_outbox(self) -> None:
-        """Ask the outbox task to send what is queued."""
-        self.outbox_wakeup.set()
-
-    async def run_outbox(self) -> None:
-        """Deliver the outbox whenever woken; retry failures with backoff; never drop a message."""
-        delays = backoff_delays()
-        while not self.sync_ok and not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):  # rooms are known to nio after the first sync
-                await asyncio.wait_for(self.synced.wait(), 0.1)
-        while not self._stopping.is_set():
-            self.outbox_wakeup.clear()
-            try:
-                await self.flush_outbox()
-                delays = backoff_delays()
-            except Exception as e:  # noqa: BLE001 - never drop a message; nio raises oddities
-                delay = next(delays)
-                if not isinstance(e, MessengerError):
-                    log.exception("%s: unexpected error while sending", self.user_id)
-                log.warning("%s: sending failed (%s); retrying in %.1f s", self.user_id, e, delay)
-                await asyncio.sleep(delay)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox_wakeup.wait(), 5)

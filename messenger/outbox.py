@@ -1,0 +1,144 @@
+"""Provides the outbox half of a Session: sending with fixed transaction IDs, in order per room.
+
+Messages are queued in the state store (sealed) with their transaction ID fixed at that moment;
+``run_outbox`` delivers them after the first sync, rooms in parallel, each room in order, and
+retries failures with backoff. A repeated transaction ID never duplicates an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from messenger.calls import backoff_delays, guarded
+from messenger.errors import AuthError, MessengerError, NotFound, TooLarge, TransientError
+from messenger.faults import crash_point
+from messenger.olmkeys import E2EEClient
+
+if TYPE_CHECKING:
+    from messenger.store import Outgoing
+
+log = logging.getLogger(__name__)
+
+OUTBOX_REF = "$outbox:"
+OUTBOX_PARALLEL_ROOMS = 8
+
+
+class OutboxMixin:
+    """Sending for ``Session`` (which provides client, store, user_id, sync_ok, _stopping)."""
+
+    client: Any
+    store: Any
+    user_id: Any
+    sync_ok: bool
+    outbox_wakeup: asyncio.Event
+    _stopping: asyncio.Event
+
+    # -- sending ------------------------------------------------------------------------
+
+    async def send_now(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        *,
+        txn_id: str,
+        event_type: str = "m.room.message",
+    ) -> str:
+        """Send one event (encrypted in encrypted rooms); a repeated ``txn_id`` never duplicates."""
+        client = self.client
+        if isinstance(client, E2EEClient) and room_id in client.encrypted_rooms:
+            client.ensure_room(room_id)
+        if client.should_query_keys:
+            await guarded(client.keys_query(), "querying keys")
+        resp = await guarded(
+            self.client.room_send(
+                room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True
+            ),
+            f"sending to {room_id}",
+        )
+        await self._persist_outbound()
+        return str(resp.event_id)
+
+    async def flush_outbox(self) -> int:
+        """Send every queued message; rooms in parallel, each room in order. Return the count."""
+        by_room: dict[str, list[Outgoing]] = {}
+        for out in await self.store.pending():
+            by_room.setdefault(out.room_id, []).append(out)
+        if not by_room:
+            return 0
+        limit = asyncio.Semaphore(OUTBOX_PARALLEL_ROOMS)
+
+        async def deliver(items: list[Outgoing]) -> int:
+            async with limit:
+                for out in items:
+                    content = await self._resolve_refs(out.content)
+                    try:
+                        event_id = await self.send_now(
+                            out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
+                        )
+                    except (AuthError, NotFound, TooLarge) as e:
+                        log.error(
+                            "%s: giving up on a message to %s: %s", self.user_id, out.room_id, e
+                        )
+                        event_id = ""
+                    crash_point("reply-sent")
+                    await self.store.mark_sent(out.txn_id, event_id)
+                return len(items)
+
+        results = await asyncio.gather(
+            *(deliver(v) for v in by_room.values()), return_exceptions=True
+        )
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return sum(r for r in results if isinstance(r, int))
+
+    async def _resolve_refs(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Replace ``$outbox:KEY`` placeholders (the relation's target and the replied-to
+        event) with the event IDs those messages got; not sent yet → retried later."""
+        rel = content.get("m.relates_to")
+        if not isinstance(rel, dict):
+            return content
+
+        async def resolve(target: object) -> object:
+            if not (isinstance(target, str) and target.startswith(OUTBOX_REF)):
+                return target
+            event_id = await self.store.sent_event_id(target.removeprefix(OUTBOX_REF))
+            if not event_id:
+                raise TransientError(f"{target} has not been sent yet")
+            return event_id
+
+        new_rel = {**rel}
+        if "event_id" in rel:
+            new_rel["event_id"] = await resolve(rel["event_id"])
+        reply = rel.get("m.in_reply_to")
+        if isinstance(reply, dict) and "event_id" in reply:
+            new_rel["m.in_reply_to"] = {**reply, "event_id": await resolve(reply["event_id"])}
+        return content if new_rel == rel else {**content, "m.relates_to": new_rel}
+
+    def wake_outbox(self) -> None:
+        """Ask the outbox task to send what is queued."""
+        self.outbox_wakeup.set()
+
+    async def run_outbox(self) -> None:
+        """Deliver the outbox whenever woken; retry failures with backoff; never drop a message."""
+        delays = backoff_delays()
+        while not self.sync_ok and not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):  # rooms are known to nio after the first sync
+                await asyncio.wait_for(self.synced.wait(), 0.1)
+        while not self._stopping.is_set():
+            self.outbox_wakeup.clear()
+            try:
+                await self.flush_outbox()
+                delays = backoff_delays()
+            except Exception as e:  # noqa: BLE001 - never drop a message; nio raises oddities
+                delay = next(delays)
+                if not isinstance(e, MessengerError):
+                    log.exception("%s: unexpected error while sending", self.user_id)
+                log.warning("%s: sending failed (%s); retrying in %.1f s", self.user_id, e, delay)
+                await asyncio.sleep(delay)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox_wakeup.wait(), 5)
