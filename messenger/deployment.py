@@ -11,7 +11,7 @@ import nacl.pwhash
 
 from crypto.vault import Vault
 from messenger.config import Settings
-from messenger.errors import ConfigError, HomeserverError
+from messenger.errors import ConfigError, HomeserverError, TransientError
 from messenger.homeserver import EmbeddedSynapse, register_user, wait_ready
 from messenger.ids import localpart
 from messenger.session import Session
@@ -81,8 +81,12 @@ class Deployment:
         """Start the embedded Synapse, or check that the configured one answers."""
         if self.synapse:
             await self.synapse.start()
-        else:
+            return
+        try:
             await wait_ready(self.url, 10)
+        except HomeserverError as e:  # someone else's server: it may come back
+            raise TransientError(str(e)) from None
+
 
     async def close(self) -> None:
         """Stop the embedded homeserver (if ours) and close the store."""

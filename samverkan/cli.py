@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from crypto import CryptoError
+from messenger.calls import backoff_delays
 from messenger.config import OrgFile, Settings, load_org
-from messenger.errors import MessengerError
+from messenger.errors import MessengerError, RateLimited, TransientError
 
 log = logging.getLogger("samverkan")
 
@@ -71,6 +72,23 @@ def write_heartbeat(home: Path, runtime: Any) -> None:
     tmp.replace(home / HEARTBEAT_FILE)
 
 
+async def retry_transient(
+    step: Callable[[], Awaitable[Any]], stop: asyncio.Event, action: str
+) -> Any:
+    """Run ``step`` until it gets past transient failures (homeserver restarting, connection
+    reset), waiting with backoff; None if ``stop`` is set meanwhile. Every step is idempotent."""
+    for delay in backoff_delays():
+        try:
+            return await step()
+        except (TransientError, RateLimited) as e:
+            print(f"{action}: {e}; retrying in {delay:.1f} s", flush=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return None
+    return None
+
+
 async def run_until_signal(
     settings: Settings, on_ready: Callable[[Any], Awaitable[None]] | None = None
 ) -> None:
@@ -85,9 +103,8 @@ async def run_until_signal(
         loop.add_signal_handler(sig, stop.set)
     deployment = await Deployment.open(settings)
     runtime = None
-    try:
-        await deployment.start_homeserver()
-        print(f"homeserver ready at {deployment.url}", flush=True)
+
+    async def start_bots() -> Any:
         for bot_id in settings.org.bot_user_ids().values():
             await deployment.ensure_account(bot_id)
         service = await deployment.service_session()
@@ -99,8 +116,19 @@ async def run_until_signal(
             print(f"applied: {line}", flush=True)
         for line in report.failed:
             print(f"could not: {line}", flush=True)
-        runtime = await make_runtime(deployment)
+        return await make_runtime(deployment)
+
+    try:
+        await retry_transient(deployment.start_homeserver, stop, "homeserver")
+        if stop.is_set():
+            return
+        print(f"homeserver ready at {deployment.url}", flush=True)
+        runtime = await retry_transient(start_bots, stop, "starting the bots")
+        if runtime is None:
+            return
+
         runtime.start()
+
         try:
             await asyncio.wait_for(runtime.wait_synced(), 120)
         except TimeoutError:
