@@ -1,7 +1,8 @@
 """Soak with faults: commands across rooms while the runtime is SIGKILLed and Synapse restarts.
 
 Afterwards every command is answered exactly once by each bot it addresses, replies keep the
-order of the commands per room and bot, and no member sees an undecryptable event. The test
+order of the commands per room and bot, no member sees an undecryptable event, and no file in
+the bots' or the homeserver's data directory holds the secret titles or chat in clear. The test
 form is bounded (300 commands, 6 kills); ``make soak`` runs the long form with
 ``SAMVERKAN_SOAK_COMMANDS`` / ``SAMVERKAN_SOAK_KILLS`` (defaults there: 5,000 and 10).
 """
@@ -13,12 +14,14 @@ import contextlib
 import os
 import random
 import signal
+import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.bots.test_exactly_once import UpProcess
 from tests.helpers import Member, OrgEnv
+from tests.test_at_rest import files_containing
 
 # command → which bots answer it
 COMMANDS = {
@@ -26,6 +29,7 @@ COMMANDS = {
     "!event list": ("events",),
     "!lang": ("translate",),
     "!pool show": ("resources",),
+    "!event create": ("events",),  # with a secret title, looked for on disk afterwards
 }
 
 
@@ -70,6 +74,7 @@ async def soak(
     await clients[0].wait_until(all_joined, 90)
 
     rng = random.Random(1234)
+    tag = uuid.uuid4().hex[:12]  # in secret titles and chat; must never reach a disk in clear
     sent: list[tuple[Member, str, str, str]] = []  # (client, room, event id, command)
     kill_at = sorted(rng.sample(range(5, commands - 5), kills))
     restart_synapse_at = commands // 2
@@ -77,7 +82,12 @@ async def soak(
         client = clients[i % len(clients)]
         room = room_ids[rng.randrange(rooms)]
         command = rng.choice(list(COMMANDS))
-        sent.append((client, room, await client.send(room, command), command))
+        body = command
+        if command == "!event create":
+            body = f'!event create "Soak {tag} {i}" 2031-05-04 10:00 Europe/Stockholm'
+        sent.append((client, room, await client.send(room, body), command))
+        if i % 7 == 0:
+            await client.send(room, f"chat {tag} {i}: nothing for the bots here")
         if i in kill_at:
             up.proc.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
             await up.proc.wait()  # type: ignore[union-attr]
@@ -141,6 +151,10 @@ async def soak(
             assert not client.undecryptable(), client.undecryptable()[:3]
     finally:
         assert await up.stop() == 0
+    # At rest: neither our data dir nor the homeserver's holds any of it in clear.
+    for root in (org_env.home, org_env.synapse.data_dir):
+        hits = files_containing(root, [tag.encode()])
+        assert not hits, f"plaintext on disk: {hits[:5]}"
 
 
 async def test_soak_with_kills_and_a_synapse_restart(
