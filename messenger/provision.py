@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from messenger.config import Group, OrgFile
@@ -154,9 +155,10 @@ class Provisioner:
             if st is None:
                 changes.append(
                     Change(
-                        f"create encrypted room {group.name!r} ({group.kind.replace('_', ' ')}), invite "
+                        f"create encrypted room {group.name!r} "
+                        f"({group.kind.replace('_', ' ')}), invite "
                         f"{len(self._wanted_members(group))} members",
-                        lambda g=group: self._create(g, space_id),
+                        partial(self._create, group, space_id),
                     )
                 )
             else:
@@ -165,7 +167,7 @@ class Provisioner:
                     changes.append(
                         Change(
                             f"add {group.name!r} to the space",
-                            lambda s=space.room_id, r=st.room_id: self._link(s, r),
+                            partial(self._link, space.room_id, st.room_id),
                         )
                     )
         return changes
@@ -258,7 +260,7 @@ class Provisioner:
                 out.append(
                     Change(
                         f"{label}: set {key} to {value}",
-                        lambda e=etype, k=key, v=value: self.rooms.put_state(rid, e, {k: v}),
+                        partial(self.rooms.put_state, rid, etype, {key: value}),
                     )
                 )
         levels = {u: v for u, v in self._levels(group).items() if u not in st.creators}
@@ -273,7 +275,7 @@ class Provisioner:
             out.append(
                 Change(
                     f"{label}: set power levels of {', '.join(changed)}",
-                    lambda: self.rooms.put_state(rid, "m.room.power_levels", power),
+                    partial(self.rooms.put_state, rid, "m.room.power_levels", power),
                 )
             )
         wanted = self._wanted_members(group)
@@ -281,12 +283,12 @@ class Provisioner:
         for user in sorted(wanted - present - {self.me}):
             if st.members.get(user) == "ban":
                 continue
-            out.append(Change(f"{label}: invite {user}", lambda u=user: self.rooms.invite(rid, u)))
+            out.append(Change(f"{label}: invite {user}", partial(self.rooms.invite, rid, user)))
         for user in sorted(present - wanted - {self.me}):
             out.append(
                 Change(
                     f"{label}: remove {user} (no longer in the organisation file)",
-                    lambda u=user: self.rooms.kick(rid, u, "removed from the organisation file"),
+                    partial(self.rooms.kick, rid, user, "removed from the organisation file"),
                 )
             )
         return out

@@ -6,12 +6,12 @@ from typing import Any
 
 from nio import RoomVisibility
 
+from messenger.calls import guarded
 from messenger.errors import NotFound
-from messenger.session import Session, guarded
+from messenger.session import Session
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 INVITE_LEVEL = 50
-
 
 
 def encryption_state(
@@ -139,7 +139,6 @@ class Rooms:
         return set(room.users) - set(room.invited_users) if room else set()
 
     def power_level(self, room_id: str, user_id: str) -> int:
-
         """A user's power level in a room, from the synced power levels."""
         room = self.c.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0

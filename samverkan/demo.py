@@ -64,7 +64,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     from samverkan.showcase import showcase
 
     org = demo_org()
-    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan-demo")).absolute()
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan-demo")).absolute()  # noqa: ASYNC240
     print(f"demo data in {home}; the demo passphrase is {DEMO_PASSPHRASE!r} (demo only!)")
     settings = Settings(home=home, passphrase=SecretStr(DEMO_PASSPHRASE), org=org)
 

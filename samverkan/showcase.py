@@ -14,7 +14,6 @@ from messenger.session import Session
 from tui.factory import tui_dir
 
 
-
 def script() -> list[str]:
     """What the coordinator types: every bot at work once."""
     day = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
@@ -26,7 +25,6 @@ def script() -> list[str]:
         '!request funding "Travel to the Nairobi workshop" --amount 12000',
         "!translator add sw>en",
         "Tunahitaji kuamua nani ataongoza warsha kuhusu demokrasia ya mitaa mjini Nairobi.",
-
     ]
 
 
@@ -39,9 +37,14 @@ async def showcase(deployment: Deployment, org: OrgFile, user: str, password: st
     user_id, _ = await deployment.ensure_account(user, password)
     # The showcase types from the coordinator's TUI device, so the TUI opened afterwards can
     # read what was said (a new device could not: it joined after those room keys were sent).
-    session = await Session.open(deployment.url, user_id,
-                                 tui_dir(deployment.settings.home, user_id), deployment.vault,
-                                 password=password, device_name="Samverkan TUI")
+    session = await Session.open(
+        deployment.url,
+        user_id,
+        tui_dir(deployment.settings.home, user_id),
+        deployment.vault,
+        password=password,
+        device_name="Samverkan TUI",
+    )
     rooms = Rooms(session)
     seen: list[Incoming] = []
 

@@ -63,10 +63,12 @@ async def status_table(
                 (
                     f"  {name} keys",
                     (
-                        f"cross-signing {'set up' if beat.get('cross_signing') else 'MISSING'}, device "
-                        f"{'signed' if beat.get('device_signed') else 'NOT signed'}, key backup "
+                        f"cross-signing {'set up' if beat.get('cross_signing') else 'MISSING'}, "
+                        f"device {'signed' if beat.get('device_signed') else 'NOT signed'}, "
+                        "key backup "
                         + (
-                            f"version {beat['backup_version']} with {beat.get('backed_up', 0)} sessions"
+                            f"version {beat['backup_version']} with "
+                            f"{beat.get('backed_up', 0)} sessions"
                             if beat.get("backup_version")
                             else "OFF"
                         )

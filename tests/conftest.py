@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path

@@ -148,7 +148,7 @@ class Member:
 
 
 class OrgEnv:
-    """An organisation file with unique accounts, a deployment on the shared Synapse, and helpers."""
+    """An organisation file with unique accounts, a deployment on the shared Synapse, helpers."""
 
     def __init__(self, synapse: EmbeddedSynapse, home: Path, suffix: str, make_user: Any) -> None:
         self.synapse = synapse

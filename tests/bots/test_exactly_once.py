@@ -48,8 +48,8 @@ class UpProcess:
             "--config",
             str(self.config),
             env=environ,
-            stdout=open(self.log, "ab"),
-            stderr=asyncio.subprocess.STDOUT,  # noqa: ASYNC230, SIM115
+            stdout=open(self.log, "ab"),  # noqa: ASYNC230, SIM115 -- a log file for the child
+            stderr=asyncio.subprocess.STDOUT,
         )
 
     async def wait_killed(self) -> int:

@@ -72,7 +72,7 @@ async def test_unverified_device_is_refused_then_accepted_after_emoji_verificati
         bot = runtime.bots[0]
         await runtime.wait_synced()
         async with asyncio.timeout(30):
-            while (
+            while (  # noqa: ASYNC110 -- polls the state another task syncs
                 room_id not in session.client.rooms
                 or bot.user_id not in session.client.rooms[room_id].users
             ):

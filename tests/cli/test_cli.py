@@ -93,7 +93,8 @@ async def test_up_runs_reports_status_and_stops_cleanly_on_sigterm(tmp_path: Pat
         assert status.returncode == 0, status.stdout + status.stderr
         assert "syncing" in status.stdout
         assert "NOT" not in status.stdout
-        assert "encryption" in status.stdout and "on in every room" in status.stdout
+        assert "encryption" in status.stdout
+        assert "on in every room" in status.stdout
         assert "cross-signing set up, device signed, key backup version" in status.stdout
         check = await asyncio.to_thread(run, ["org", "check", "--config", str(config)], home)
         assert "no changes" in check.stdout, check.stdout + check.stderr
