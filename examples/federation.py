@@ -47,6 +47,7 @@ def org_skeleton(home: FederatedSynapse, partner: FederatedSynapse) -> str:
         [homeserver]
         server_name = "{home.server_name}"
         port = {home.port}
+        partners = ["{partner.server_name}"]
 
         [[partnership]]
         name = "Kenya local democracy"

@@ -15,12 +15,39 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from messenger.errors import ConfigError
-from messenger.ids import is_user_id
+from messenger.ids import is_user_id, server_of
+
+# A Matrix server name: a DNS name, an IPv4 address or a bracketed IPv6 address, and an
+# optional port (the spec's grammar; no scheme, no path).
+SERVER_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?|\d{1,3}(?:\.\d{1,3}){3}"
+    r"|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?"
+)
+
+
+def check_server_names(names: list[str]) -> list[str]:
+    """Validate Matrix server names (``partner.example``, ``matrix.partner.example:8448``)."""
+    out = [n.strip() for n in names]
+    for n in out:
+        if re.match(r"^[a-z]+://", n):
+            bare = re.sub(r"^[a-z]+://", "", n).split("/", 1)[0]
+            raise ValueError(
+                f"{n!r} is a URL; write the Matrix server name only, e.g. {bare!r} "
+                "(the part after ':' in the partners' user IDs)"
+            )
+        if n.startswith("@") or not SERVER_NAME.fullmatch(n):
+            raise ValueError(
+                f"{n!r} is not a Matrix server name; write e.g. 'partner.example' or "
+                "'matrix.partner.example:8448' (the part after ':' in the partners' user IDs)"
+            )
+    return list(dict.fromkeys(out))
 
 
 @cache
@@ -73,6 +100,21 @@ class HomeserverSettings(Strict):
         default=8008, ge=1, le=65535, description="Loopback port of the embedded server."
     )
     url: str | None = Field(default=None, description="Use this existing homeserver instead.")
+    partners: list[str] = Field(
+        default_factory=list,
+        description="Server names of partner homeservers whose people may be in partnerships.",
+    )
+
+    @field_validator("partners")
+    @classmethod
+    def _partners(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        names = check_server_names(v)
+        ours = info.data.get("server_name")
+        if ours in names:
+            raise ValueError(
+                f"{ours!r} is our own server_name; list only the partners' homeservers"
+            )
+        return names
 
     @field_validator("url")
     @classmethod
@@ -197,6 +239,31 @@ class OrgFile(Strict):
             seen[g.slug] = g.name
         return self
 
+    @model_validator(mode="after")
+    def _people_on_known_servers(self) -> OrgFile:
+        """Everyone is on our server or, in a partnership, on a listed partner server."""
+        ours, partners = self.homeserver.server_name, self.homeserver.partners
+        problems: list[InitErrorDetails] = []
+        for kind, groups in (
+            ("working_group", self.working_group),
+            ("partnership", self.partnership),
+        ):
+            for i, g in enumerate(groups):
+                for key in ("coordinators", "members"):
+                    users: list[str] = getattr(g, key)
+                    for user in users:
+                        if (msg := remote_user_problem(user, kind, ours, partners)) is not None:
+                            problems.append(
+                                InitErrorDetails(
+                                    type=PydanticCustomError("value_error", msg),
+                                    loc=(kind, i, key),
+                                    input=user,
+                                )
+                            )
+        if problems:
+            raise ValidationError.from_exception_data("OrgFile", problems)
+        return self
+
     @property
     def groups(self) -> list[Group]:
         """Working groups then partnerships."""
@@ -214,6 +281,26 @@ class OrgFile(Strict):
     def service_user_id(self) -> str:
         """The provisioning account that owns the space and rooms."""
         return f"@{self.bots.service}:{self.homeserver.server_name}"
+
+
+def remote_user_problem(user: str, kind: str, ours: str, partners: list[str]) -> str | None:
+    """Why ``user`` may not be in a group of ``kind`` (None if they may)."""
+    server = server_of(user)
+    if server == ours:
+        return None
+    if kind != "partnership":
+        return (
+            f"{user!r} is on another server ({server!r}); people from partner homeservers "
+            f"may only be in a [[partnership]]: move them there, or use an account on {ours!r}"
+        )
+    if server not in partners:
+        listed = ", ".join(map(repr, [*partners, server]))
+        return (
+            f"{user!r} is on {server!r}, which is neither our server ({ours!r}) nor a "
+            f"partner homeserver; if it is a partner's, add it under [homeserver]: "
+            f"partners = [{listed}]"
+        )
+    return None
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from messenger.config import OrgFile
 from messenger.homeserver import EmbeddedSynapse, free_port
+from messenger.ids import localpart, server_of
 
 CERT_DAYS = 3650
 RETRY_MIN = "1s"
@@ -187,3 +189,36 @@ class LoopbackFederation:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+def loopback_org(org: OrgFile, home: FederatedSynapse, partner: FederatedSynapse) -> OrgFile:
+    """``org`` moved onto a loopback pair: our server becomes ``home``, every partner ``partner``.
+
+    People keep their localparts (``@wanjiru:partner.example`` → ``@wanjiru:localhost:PORT``);
+    ``url`` is dropped (``home`` is embedded) and ``partners`` names ``partner`` only.
+    """
+    moved = {org.homeserver.server_name: home.server_name}
+    moved |= {p: partner.server_name for p in org.homeserver.partners}
+
+    def move(users: list[str]) -> list[str]:
+        return [f"@{localpart(u)}:{moved.get(server_of(u), server_of(u))}" for u in users]
+
+    data = org.model_dump()
+    data["homeserver"] = {
+        "server_name": home.server_name,
+        "port": home.port,
+        "partners": [partner.server_name],
+    }
+    for kind in ("working_group", "partnership"):
+        for group in data[kind]:
+            group["coordinators"] = move(group["coordinators"])
+            group["members"] = move(group["members"])
+    return OrgFile.model_validate(data)
+
+
+def people_by_server(org: OrgFile) -> dict[str, list[str]]:
+    """Everyone named in the file, grouped by the server of their user ID (sorted)."""
+    out: dict[str, list[str]] = {}
+    for user in sorted({u for g in org.groups for u in g.everyone}):
+        out.setdefault(server_of(user), []).append(user)
+    return out

@@ -14,17 +14,21 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crypto import CryptoError
 from messenger.calls import backoff_delays
 from messenger.config import OrgFile, Settings, load_org
 from messenger.errors import MessengerError, RateLimited, TransientError
 
+if TYPE_CHECKING:
+    from messenger.homeserver import EmbeddedSynapse
+
 log = logging.getLogger("samverkan")
 
 DEFAULT_CONFIG = Path("org.toml")
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "org.toml"
+FEDERATION_CONFIG = EXAMPLE_CONFIG.with_name("federation-org.toml")
 DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 HEARTBEAT_FILE = "runtime-status.json"
 
@@ -90,9 +94,13 @@ async def retry_transient(
 
 
 async def run_until_signal(
-    settings: Settings, on_ready: Callable[[Any], Awaitable[None]] | None = None
+    settings: Settings,
+    on_ready: Callable[[Any], Awaitable[None]] | None = None,
+    synapse: EmbeddedSynapse | None = None,
 ) -> None:
-    """``up``: homeserver, provisioning, bots; until SIGINT/SIGTERM, then a clean shutdown."""
+    """``up``: homeserver, provisioning, bots; until SIGINT/SIGTERM, then a clean shutdown.
+
+    ``synapse`` is a homeserver the caller owns (started here if needed, never stopped)."""
     from bots.runtime import make_runtime
     from messenger.deployment import Deployment
     from messenger.provision import Provisioner
@@ -101,7 +109,7 @@ async def run_until_signal(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    deployment = await Deployment.open(settings)
+    deployment = await Deployment.open(settings, synapse)
     runtime = None
 
     async def start_bots() -> Any:
@@ -155,6 +163,11 @@ async def run_until_signal(
 
 
 async def cmd_up(args: argparse.Namespace) -> int:
+    if args.federation_test:
+        from samverkan.fedtest import run_federation_test
+
+        return await run_federation_test(args)
+    args.config = args.config or DEFAULT_CONFIG
     await run_until_signal(settings_for(args))
     return 0
 
@@ -251,7 +264,7 @@ async def cmd_status(args: argparse.Namespace) -> int:
 async def cmd_rekey(args: argparse.Namespace) -> int:
     from crypto import Vault
 
-    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).absolute()
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).absolute()  # noqa: ASYNC240
     path = home / "vault.json"
     if not path.exists():
         raise UsageProblem(f"no vault at {path}: set SAMVERKAN_HOME to the data directory")
@@ -301,9 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return sp
 
-    with_config(
+    up = with_config(
         sub.add_parser("up", help="start homeserver, apply the organisation file, run the bots")
-    ).set_defaults(func=cmd_up)
+    )
+    up.add_argument(
+        "--federation-test",
+        action="store_true",
+        help="run on two loopback Synapse that federate with each other only (development): "
+        "our server and the file's partner server; default file examples/federation-org.toml",
+    )
+    up.set_defaults(func=cmd_up, config=None)
     demo = sub.add_parser("demo", help="run everything with examples/org.toml and demo accounts")
     demo.add_argument("--no-tui", action="store_true", help="do not open the terminal client")
     demo.add_argument(
@@ -347,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("nio", "peewee"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        return asyncio.run(args.func(args))
+        return int(asyncio.run(args.func(args)))
     except KeyboardInterrupt:
         return 130
     except (MessengerError, UsageProblem, CryptoError) as e:

@@ -16,6 +16,7 @@ from bots.runtime import Runtime
 from messenger.config import Settings, parse_org, slugify
 from messenger.federation import FederatedSynapse, LoopbackFederation
 from messenger.homeserver import register_user
+from messenger.ids import server_of
 from tests.helpers import Member, OrgEnv
 
 PARTNERSHIP = "Kenya local democracy"
@@ -112,8 +113,14 @@ def org_text(
     members: list[str],
     bots: tuple[str, ...] = ("events", "resources", "translate"),
     trust: str = "tofu",
+    partners: list[str] | None = None,
 ) -> str:
-    """An organisation file whose home server is ``home`` and whose partnership spans servers."""
+    """An organisation file whose home server is ``home`` and whose partnership spans servers.
+
+    ``partners`` (``[homeserver] partners``) defaults to the servers of the people named.
+    """
+    if partners is None:
+        partners = sorted({server_of(u) for u in [*coords, *members]} - {home.server_name})
     return (
         textwrap.dedent(f"""
             [organisation]
@@ -122,6 +129,7 @@ def org_text(
             [homeserver]
             server_name = "{home.server_name}"
             port = {home.port}
+            partners = [{quoted(partners)}]
         """)
         + env.bots_table(list(bots))
         + textwrap.dedent(f"""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from messenger.config import load_org, parse_org
 from messenger.errors import ConfigError
+from messenger.ids import server_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "org.toml"
 
@@ -73,3 +74,106 @@ def test_fuzzed_files_never_escape_as_anything_but_config_error(text: str) -> No
         parse_org(text)
     except ConfigError:
         pass
+
+
+# Partner homeservers: ``[homeserver] partners`` names the servers partnership people may be on.
+
+PARTNER_FILE = """
+[organisation]
+name = "x"
+[homeserver]
+server_name = "our-party.se"
+{partners}
+[[working_group]]
+name = "Nordic"
+coordinators = ["@anna:our-party.se"]
+members = [{wg}]
+[[partnership]]
+name = "Kenya"
+coordinators = ["@anna:our-party.se", {coord}]
+members = ["@wanjiru:matrix.partner.example"]
+"""
+
+
+def partner_file(
+    partners: str = 'partners = ["matrix.partner.example", "partner2.example:8448"]',
+    wg: str = "",
+    coord: str = '"@otieno:partner2.example:8448"',
+) -> str:
+    return PARTNER_FILE.format(partners=partners, wg=wg, coord=coord)
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_org(text)
+    return info.value.problems
+
+
+def test_partner_servers_are_named_and_their_people_join_partnerships() -> None:
+    org = parse_org(partner_file())
+    assert org.homeserver.partners == ["matrix.partner.example", "partner2.example:8448"]
+    assert org.partnership[0].everyone == [
+        "@anna:our-party.se",
+        "@otieno:partner2.example:8448",
+        "@wanjiru:matrix.partner.example",
+    ]
+    # Bots and the provisioning account stay on our server.
+    assert set(map(server_of, org.bot_user_ids().values())) == {"our-party.se"}
+
+
+def test_files_without_partners_stay_valid_when_everyone_is_ours() -> None:
+    org = parse_org('[organisation]\nname="x"\n[[partnership]]\nname="P"\nmembers=["@a:localhost"]')
+    assert org.homeserver.partners == []
+
+
+def test_a_person_on_an_unlisted_server_names_the_partners_key() -> None:
+    problems = problems_of(partner_file(partners=""))
+    assert len(problems) == 2, problems
+    coord, member = problems
+    assert coord.startswith("partnership.0.coordinators: '@otieno:partner2.example:8448'")
+    assert member.startswith("partnership.0.members: '@wanjiru:matrix.partner.example'")
+    assert "neither our server ('our-party.se')" in member
+    assert "partners = ['matrix.partner.example']" in member
+    # One listed, the other not: only the unlisted one is a problem.
+    (only,) = problems_of(partner_file(partners='partners = ["matrix.partner.example"]'))
+    assert only.startswith("partnership.0.coordinators:")
+    assert "partners = ['matrix.partner.example', 'partner2.example:8448']" in only
+
+
+def test_partner_people_are_only_allowed_in_partnerships() -> None:
+    (problem,) = problems_of(partner_file(wg='"@wanjiru:matrix.partner.example"'))
+    assert problem.startswith("working_group.0.members: '@wanjiru:matrix.partner.example'")
+    assert "only be in a [[partnership]]" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"https://matrix.partner.example/"', "is a URL; write the Matrix server name only, e.g. "),
+        ('"@wanjiru:partner.example"', "is not a Matrix server name"),
+        ('"partner example"', "is not a Matrix server name"),
+        ('""', "is not a Matrix server name"),
+        ('"partner.example:port"', "is not a Matrix server name"),
+        ('"our-party.se"', "is our own server_name"),
+    ],
+)
+def test_bad_partner_server_names_are_explained(value: str, expected: str) -> None:
+    problems = problems_of(
+        partner_file(partners=f"partners = [{value}]", coord='"@b:our-party.se"')
+    )
+    assert any(p.startswith("homeserver.partners:") and expected in p for p in problems), problems
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True), min_size=1)
+    .map(".".join)
+    .filter(lambda s: s != "our-party.se"),
+    st.one_of(st.none(), st.integers(1, 65535)),
+)
+def test_any_dns_server_name_with_or_without_port_is_a_partner(name: str, port: int | None) -> None:
+    server = name if port is None else f"{name}:{port}"
+    text = partner_file(
+        partners=f'partners = ["{server}", "matrix.partner.example"]', coord=f'"@p:{server}"'
+    )
+    assert server in parse_org(text).homeserver.partners
