@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import importlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from messenger.bot import Bot
 from messenger.config import OrgFile
 from messenger.deployment import Deployment
-from messenger.session import Session
+from messenger.errors import MessengerError
+from messenger.events import SyncBatch
+from messenger.ids import localpart
+from messenger.session import UNDECRYPTED_NS, Session
+from messenger.trust import RecoveryKeyNeeded
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
+RECOVERY_NS = "recovery-keys"  # in the deployment store (sealed): each bot's recovery key
 
 BotFactory = Callable[[Session, OrgFile], Bot]
 
@@ -48,7 +54,7 @@ class Runtime:
         """Start every bot's tasks."""
         for bot in self.bots:
             for name, coro in (
-                ("sync", bot.session.run(bot.handle_batch)),
+                ("sync", bot.session.run(functools.partial(on_batch, bot))),
                 ("outbox", bot.session.run_outbox()),
                 ("timer", self._ticks(bot)),
             ):
@@ -95,8 +101,93 @@ class Runtime:
                 log.error("%s: closing the session took over 10 s", bot.user_id)
 
 
-async def make_runtime(deployment: Deployment, names: list[str] | None = None) -> Runtime:
-    """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests."""
+async def on_batch(bot: Bot, batch: SyncBatch) -> None:
+    """The runtime's sync handler: in-room verification first, then the bot's own handling.
+
+    Verification events go to the bot's verifier and never reach command dispatch. An
+    initial sync (a new device, a lost sync token) is history the bot never answers; its
+    events that could not be decrypted are forgotten too, so a key arriving later (a
+    restored backup) cannot turn an old command into a new one.
+    """
+    batch.events = await bot.verifier.handle_room(batch.events, initial=batch.initial)
+    await bot.handle_batch(batch)
+    if batch.initial:
+        async with bot.store.transaction() as tx:
+            for event in batch.events:
+                if event.decrypt_error is not None:
+                    await tx.delete(UNDECRYPTED_NS, event.event_id)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a bot's cross-signing identity was made ready on this start."""
+
+    outcome: str  # "created", "restored" (a new device on an existing identity) or "kept"
+    master_fingerprint: str | None
+    device_signed: bool
+    sessions_restored: int
+
+
+async def prepare_identity(
+    bot: Bot,
+    deployment: Deployment,
+    password: str | None,
+    recovery_key: str | None = None,
+    new_identity: bool = False,
+) -> Identity:
+    """Bootstrap, or restore on a wiped disk, the bot's identity; then enable the key backup.
+
+    The recovery key comes from ``recovery_key`` or the copy the deployment store keeps
+    (sealed); a restore signs the new device with the old self-signing key and imports the
+    key backup, so the bot reads the room history from before the wipe.
+    """
+    name = localpart(bot.user_id)
+    kept = await deployment.store.get(RECOVERY_NS, name)
+    key = recovery_key or (kept or {}).get("recovery_key")
+    try:
+        created = await bot.cross_signing.bootstrap(
+            password, recovery_key=key, new_identity=new_identity
+        )
+    except RecoveryKeyNeeded as e:
+        raise RecoveryKeyNeeded(
+            f"{e}. Run: samverkan account restore {bot.name} --recovery-key '<key>' "
+            f"(or --new-identity)"
+        ) from None
+    current = await bot.cross_signing.recovery_key()
+    if created:
+        print(
+            f"{bot.user_id}: new cross-signing identity; recovery key (shown once, kept "
+            f"sealed in the vault): {current}",
+            flush=True,
+        )
+    if current and (kept or {}).get("recovery_key") != current:
+        await deployment.store.put(RECOVERY_NS, name, {"recovery_key": current})
+    restored = 0
+    if bot.cross_signing.restored:
+        try:
+            restored = await bot.backup.restore()
+        except MessengerError as e:  # no backup on the server: nothing to read back
+            log.warning("%s: no key backup restored: %s", bot.user_id, e)
+    await bot.backup.enable()
+    status = await bot.cross_signing.status()
+    bot.trust_summary = {
+        "cross_signing": status.cross_signing,
+        "device_signed": status.device_signed,
+    }
+    outcome = "created" if created else "restored" if bot.cross_signing.restored else "kept"
+    return Identity(outcome, status.master_fingerprint, status.device_signed, restored)
+
+
+async def make_runtime(
+    deployment: Deployment,
+    names: list[str] | None = None,
+    recovery_keys: dict[str, str] | None = None,
+) -> Runtime:
+    """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests.
+
+    ``recovery_keys`` (bot name → recovery key) restores bots whose disk was wiped; the
+    deployment store's copies are used otherwise.
+    """
     org = deployment.settings.org
     bots: list[Bot] = []
     try:
@@ -106,22 +197,46 @@ async def make_runtime(deployment: Deployment, names: list[str] | None = None) -
             bot = bot_class(name)(session, org)
             bots.append(bot)
             _, password = await deployment.ensure_account(user_id)
-            if await bot.cross_signing.bootstrap(password):
-                key = await bot.cross_signing.recovery_key()
+            identity = await prepare_identity(
+                bot, deployment, password, (recovery_keys or {}).get(name)
+            )
+            if identity.outcome == "restored":
                 print(
-                    f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
-                    f"sealed in the vault): {key}",
+                    f"{user_id}: restored its cross-signing identity on new device "
+                    f"{session.device_id}; {identity.sessions_restored} room keys from the backup",
                     flush=True,
                 )
-            await bot.backup.enable()
-            status = await bot.cross_signing.status()
-            bot.trust_summary = {
-                "cross_signing": status.cross_signing,
-                "device_signed": status.device_signed,
-            }
-
     except BaseException:
         for bot in bots:
             await bot.session.close()
         raise
     return Runtime(bots)
+
+
+async def restore_bot(
+    deployment: Deployment,
+    name: str,
+    recovery_key: str | None = None,
+    new_identity: bool = False,
+) -> Identity:
+    """``samverkan account restore``: make bot ``name`` (events, resources, translate) whole
+    again on this disk — its identity from ``recovery_key``, or a new identity.
+
+    Idempotent: on an intact disk it only checks the key and keeps a copy. Run it while the
+    bots are stopped (it opens the bot's stores).
+    """
+    org = deployment.settings.org
+    user_id = org.bot_user_ids().get(name)
+    if user_id is None:
+        raise MessengerError(f"no bot named {name!r}; bots: {', '.join(org.bot_user_ids())}")
+    session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
+    try:
+        bot = bot_class(name)(session, org)
+        _, password = await deployment.ensure_account(user_id)
+        if recovery_key and not new_identity:
+            await bot.cross_signing.secret_storage_key(recovery_key)  # a wrong key fails here
+        identity = await prepare_identity(bot, deployment, password, recovery_key, new_identity)
+        await bot.close()
+        return identity
+    finally:
+        await session.close()

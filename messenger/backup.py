@@ -63,9 +63,9 @@ class KeyBackup:
                 self.key, self.version = key, current["version"]
                 return self.version
         if current:
-            key = await self._key_from_secret_storage()
-            if key is not None and key.matches(current["auth_data"]):
-                self.key, self.version = key, current["version"]
+            opened = await self._key_from_secret_storage()
+            if opened is not None and opened.matches(current["auth_data"]):
+                self.key, self.version = opened, current["version"]
                 await self._remember()
                 return self.version
         return await self._create()
@@ -178,6 +178,7 @@ class KeyBackup:
         olm = self.session.client.olm
         assert olm is not None
         imported = 0
+        in_backup = []
         for room_id, room in data.get("rooms", {}).items():
             for session_id, entry in room.get("sessions", {}).items():
                 try:
@@ -197,6 +198,13 @@ class KeyBackup:
                 if olm.inbound_group_store.add(s):
                     olm.save_inbound_group_session(s)
                     imported += 1
+                    in_backup.append(f"{self.version}:{session_id}")
+        # What came from the backup is in it: never upload it again from here.
+        async with self.session.store.transaction() as tx:
+            for entry_key in in_backup:
+                await tx.put(BACKED_UP_NS, entry_key, 1)
+        if self._done is not None:
+            self._done.update(in_backup)
         return imported
 
     @property
@@ -205,7 +213,6 @@ class KeyBackup:
         return len(self._done or ())
 
     async def status(self) -> BackupStatus:
-
         """The server's backup version, our uploaded count, and the server's count."""
         current = await self._current_version()
         done = len(await self.session.store.items(BACKED_UP_NS))

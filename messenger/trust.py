@@ -37,6 +37,10 @@ SECRET_NAMES = (
 SEED_FIELDS = ("master", "self_signing", "user_signing")
 
 
+class RecoveryKeyNeeded(MessengerError):
+    """The account's identity exists on the server but this device cannot open it."""
+
+
 @dataclass(frozen=True)
 class TrustStatus:
     """What ``samverkan status`` shows about one account's identity."""
@@ -52,6 +56,7 @@ class CrossSigning:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.keys: CrossSigningKeys | None = None
+        self.restored = False  # the last bootstrap restored a published identity
         self._query_cache: dict[str, dict[str, Any]] = {}
 
     @property
@@ -68,20 +73,38 @@ class CrossSigning:
         stored = await self.session.store.get(TRUST_NS, "secret_storage")
         return stored["recovery_key"] if stored else None
 
-    async def bootstrap(self, password: str | None) -> bool:
+    async def bootstrap(
+        self,
+        password: str | None,
+        *,
+        recovery_key: str | None = None,
+        new_identity: bool = False,
+    ) -> bool:
         """Make sure this account has cross-signing keys and this device is signed.
 
         Returns True when new keys were created (the recovery key should be shown once).
-        Keys created elsewhere are restored from secret storage when the stored recovery
-        key opens them; otherwise new keys need the account password (UIA).
+        An identity published before (a wiped disk, a new device) is restored from secret
+        storage with ``recovery_key`` (or the one this device stored) and ``restored`` is set;
+        without a key that opens it this raises ``RecoveryKeyNeeded`` rather than silently
+        replacing the identity — unless ``new_identity`` asks for exactly that (everyone who
+        verified the account must then verify it again). New keys need the password (UIA).
         """
         self.keys = await self._load()
+        self.restored = False
         created = False
         if self.keys is None:
             published = (await self.query(self.user_id, fresh=True)).get("master")
-            if published:
-                self.keys = await self._restore_from_secret_storage()
-            if self.keys is None:
+            if published and not new_identity:
+                self.keys = await self._restore_from_secret_storage(recovery_key)
+                if self.keys is None:
+                    raise RecoveryKeyNeeded(
+                        f"{self.user_id} already has a cross-signing identity, but this device "
+                        "holds no recovery key for it: restore it with the recovery key shown "
+                        "at its first start, or replace it (everyone who verified it must "
+                        "verify it again)"
+                    )
+                self.restored = True
+            else:
                 if password is None:
                     raise AuthError(
                         f"{self.user_id}: creating cross-signing keys needs the password"
@@ -216,7 +239,7 @@ class CrossSigning:
         self._query_cache.pop(user_id, None)
 
     async def query(self, user_id: str, fresh: bool = False) -> dict[str, Any]:
-        """``/keys/query`` for one user: ``devices``, ``master``, ``self_signing``, ``user_signing``."""
+        """``/keys/query`` for one user: devices, master, self_signing, user_signing keys."""
         if fresh or user_id not in self._query_cache:
             resp = await self.session.api("POST", "/keys/query", {"device_keys": {user_id: []}})
             self._query_cache[user_id] = {

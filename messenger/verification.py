@@ -1,8 +1,13 @@
-"""Provides interactive emoji (SAS) verification in the request/ready/start flow, over to-device.
+"""Provides emoji (SAS) verification in the request/ready/start flow, to-device and in-room.
 
 Roles: the side that sends ``m.key.verification.start`` is the *starter* (here always the
 requester, once the other side is ready). Messages: request → ready → start → accept
 (commitment) → key ⇄ key → both compare seven emoji → mac ⇄ mac → done ⇄ done.
+
+To-device, every message carries the flow's ``transaction_id``. In a room, the request is an
+``m.room.message`` (msgtype ``m.key.verification.request``, with ``to``); its event ID is the
+flow ID, and every later message is a room event relating to it (``m.reference``), sent and
+received through the normal (encrypted) room path.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from nio.crypto.sas import Sas as _NioSasTable
 
 from crypto import b64encode_unpadded, canonical_json
 from messenger.errors import MessengerError
+from messenger.events import Incoming
 from messenger.session import Session
 from messenger.trust import CrossSigning
 
@@ -32,6 +38,10 @@ HASH = "sha256"
 MAC_METHOD = "hkdf-hmac-sha256.v2"
 EMOJI = list(_NioSasTable.emoji)  # the spec's 64-entry table, as data
 TIMEOUT_S = 600
+PREFIX = "m.key.verification."
+REQUEST = PREFIX + "request"
+REFUSED = "only coordinators of the organisation can verify this bot"
+EARLY_MAX = 64
 
 States = ("requested", "ready", "started", "keys", "confirmed", "done", "cancelled")
 
@@ -46,8 +56,10 @@ class Verification:
         device_id: str,
         txn_id: str,
         we_requested: bool,
+        room_id: str | None = None,
     ) -> None:
         self.m = manager
+        self.room_id = room_id  # set: an in-room flow; ``txn_id`` is the request's event ID
         self.other_user = user_id
         self.other_device = device_id
         self.txn_id = txn_id
@@ -109,13 +121,18 @@ class Verification:
 
     # -- protocol ---------------------------------------------------------------------------
 
+    def _wire(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The content as sent: tied to the flow by transaction ID or (in a room) relation."""
+        if self.room_id is not None:
+            return {**content, "m.relates_to": {"rel_type": "m.reference", "event_id": self.txn_id}}
+        return {**content, "transaction_id": self.txn_id}
+
     async def _send(self, event_type: str, content: dict[str, Any]) -> None:
-        await self.m.send(
-            self.other_user,
-            self.other_device,
-            event_type,
-            {**content, "transaction_id": self.txn_id},
-        )
+        wire = self._wire(content)
+        if self.room_id is not None:
+            await self.m.send_room(self.room_id, event_type, wire)
+        else:
+            await self.m.send(self.other_user, self.other_device, event_type, wire)
 
     def _cancelled(self, reason: str) -> None:
         self.cancel_reason = reason
@@ -156,7 +173,7 @@ class Verification:
             "message_authentication_codes": [MAC_METHOD],
             "short_authentication_string": ["emoji", "decimal"],
         }
-        self._start_content = {**content, "transaction_id": self.txn_id}
+        self._start_content = self._wire(content)
         await self._send("m.key.verification.start", content)
         self._set("started")
 
@@ -190,8 +207,9 @@ class Verification:
 
     async def _on_key(self, content: dict[str, Any]) -> None:
         their = str(content.get("key", ""))
+        if self._start_content is None:
+            return await self.cancel("a key before the start", "m.unexpected_message")
         if self.we_requested:
-            assert self._start_content is not None
             expected = b64encode_unpadded(
                 hashlib.sha256(their.encode() + canonical_json(self._start_content)).digest()
             )
@@ -210,7 +228,7 @@ class Verification:
         info = "MATRIX_KEY_VERIFICATION_SAS|" + "|".join([*starter, *acceptor, self.txn_id])
         sas_bytes = self._est.bytes(info)
         self.emojis = [EMOJI[i] for i in sas_bytes.emoji_indices]
-        self.decimals = tuple(sas_bytes.decimals)  # type: ignore[assignment]
+        self.decimals = tuple(sas_bytes.decimals)
         self._set("keys")
         if self.auto:
             # A bot cannot look at a screen: it shows its emoji in its output for the person
@@ -281,10 +299,11 @@ class Verification:
 
 
 class VerificationManager:
-    """Routes to-device verification messages to ``Verification`` objects of one session.
+    """Routes verification messages (to-device and in-room) to ``Verification`` objects.
 
-    ``auto_accept(user_id)`` decides whether an incoming request is accepted without a person
-    (bots accept organisation coordinators); other requests wait in ``incoming``.
+    ``auto_accept(user_id)`` makes a bot: requests it approves are accepted and confirmed
+    without a person (bots accept organisation coordinators), the others are cancelled.
+    Without it (a person's client) every request waits in ``incoming``.
     """
 
     def __init__(
@@ -296,10 +315,12 @@ class VerificationManager:
     ) -> None:
         self.session = session
         self.cs = cross_signing
+        self.is_bot = auto_accept is not None
         self.auto_accept = auto_accept or (lambda _user: False)
         self.on_verified = on_verified
         self.flows: dict[str, Verification] = {}
         self.incoming: asyncio.Queue[Verification] = asyncio.Queue()
+        self._early: dict[str, list[Incoming]] = {}  # in-room replies to a request in flight
 
     @property
     def user_id(self) -> str:
@@ -316,14 +337,40 @@ class VerificationManager:
         body = {"messages": {user_id: {device_id: content}}}
         await self.session.api("PUT", f"/sendToDevice/{quote(event_type)}/{uuid.uuid4().hex}", body)
 
+    async def send_room(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
+        """Send one room event (encrypted in encrypted rooms); return its event ID."""
+        return await self.session.send_now(
+            room_id, content, txn_id="svv" + uuid.uuid4().hex, event_type=event_type
+        )
+
     async def request(self, user_id: str, device_id: str) -> Verification:
-        """Ask another device to verify with us."""
+        """Ask another device to verify with us (to-device)."""
         flow = Verification(self, user_id, device_id, uuid.uuid4().hex, we_requested=True)
         self.flows[flow.txn_id] = flow
         await flow._send(
-            "m.key.verification.request",
+            REQUEST,
             {"from_device": self.device_id, "methods": [SAS], "timestamp": int(time.time() * 1000)},
         )
+        return flow
+
+    async def request_in_room(self, room_id: str, user_id: str) -> Verification:
+        """Ask ``user_id`` to verify with us in a room both are in; any of their devices may
+        answer (the first ``ready`` wins). The request's event ID becomes the flow ID."""
+        content = {
+            "msgtype": REQUEST,
+            "body": f"{self.user_id} asks {user_id} for emoji verification; "
+            "your client does not support verification in the room.",
+            "to": user_id,
+            "from_device": self.device_id,
+            "methods": [SAS],
+        }
+        # Their devices must be known now, or the room key would not reach them.
+        await self.session.query_device_keys({user_id})
+        event_id = await self.send_room(room_id, "m.room.message", content)
+        flow = Verification(self, user_id, "", event_id, we_requested=True, room_id=room_id)
+        self.flows[event_id] = flow
+        for early in self._early.pop(event_id, []):
+            await self._room_event(early)
         return flow
 
     async def handle(self, to_device: list[dict[str, Any]]) -> None:
@@ -331,40 +378,113 @@ class VerificationManager:
         olm = self.session.client.olm
         if olm is not None:  # nio's legacy SAS must not answer (or cancel) our flows
             olm.outgoing_to_device_messages = [
-                m
-                for m in olm.outgoing_to_device_messages
-                if not m.type.startswith("m.key.verification.")
+                m for m in olm.outgoing_to_device_messages if not m.type.startswith(PREFIX)
             ]
         for ev in to_device:
             event_type = ev.get("type", "")
-            if not event_type.startswith("m.key.verification."):
+            if not event_type.startswith(PREFIX):
                 continue
             content = ev.get("content", {})
             txn = content.get("transaction_id")
             if olm is not None and txn:
                 olm.key_verifications.pop(txn, None)  # nio's legacy SAS must not answer too
             sender = ev.get("sender", "")
-            if event_type == "m.key.verification.request":
+            if event_type == REQUEST:
                 if time.time() * 1000 - content.get("timestamp", 0) > TIMEOUT_S * 1000:
                     continue
-                flow = Verification(
-                    self, sender, content.get("from_device", ""), txn, we_requested=False
+                await self._on_request(
+                    Verification(
+                        self, sender, content.get("from_device", ""), txn, we_requested=False
+                    )
                 )
-                self.flows[txn] = flow
-                if self.auto_accept(sender):
-                    flow.auto = True
-                    await flow.accept()
-
-                else:
-                    await self.incoming.put(flow)
                 continue
             flow = self.flows.get(txn or "")
-            if flow is None or sender != flow.other_user:
+            if flow is None or flow.room_id is not None or sender != flow.other_user:
                 continue
-            try:
-                await flow.on_event(event_type, content)
-            except MessengerError as e:
-                log.warning("verification %s failed: %s", txn, e)
+            await self._advance(flow, event_type, content)
+
+    async def handle_room(self, events: list[Incoming], initial: bool = False) -> list[Incoming]:
+        """Feed the timeline events of one sync; return the others (not verification events).
+
+        Verification events are never commands, whoever they are for. Requests in an initial
+        sync (history) or older than ten minutes are not answered.
+        """
+        rest = []
+        for ev in events:
+            if not is_verification_event(ev):
+                rest.append(ev)
+            elif ev.sender != self.user_id and not (initial and ev.type == "m.room.message"):
+                try:
+                    await self._room_event(ev)
+                except MessengerError as e:
+                    log.warning("in-room verification %s failed: %s", ev.event_id, e)
+        return rest
+
+    async def _room_event(self, ev: Incoming) -> None:
+        content = ev.content
+        if ev.type == "m.room.message":  # a request
+            if content.get("to") != self.user_id or ev.event_id in self.flows:
+                return
+            if time.time() * 1000 - ev.ts > TIMEOUT_S * 1000:
+                return
+            if await self.session.store.is_processed(ev.event_id):
+                return  # answered before a restart: a flow is never taken up twice
+            device = str(content.get("from_device", ""))
+            if not self._from_device(ev, device):
+                return
+            async with self.session.store.transaction() as tx:
+                await tx.mark_processed(ev.event_id)
+            await self._on_request(
+                Verification(
+                    self, ev.sender, device, ev.event_id, we_requested=False, room_id=ev.room_id
+                )
+            )
+            return
+        flow_id = ev.relates_to.get("event_id")
+        if not isinstance(flow_id, str) or ev.relates_to.get("rel_type") != "m.reference":
+            return
+        flow = self.flows.get(flow_id)
+        if flow is None:  # our request may still be on its way back (bots never request)
+            early = self._early.get(flow_id, [])
+            if not self.is_bot and len(self._early) < EARLY_MAX and len(early) < EARLY_MAX:
+                self._early[flow_id] = [*early, ev]
+            return
+        if flow.room_id != ev.room_id or ev.sender != flow.other_user:
+            return
+        # Before ``ready`` names their device, any of theirs may answer (e.g. cancel).
+        claimed = flow.other_device or str(content.get("from_device", ""))
+        if claimed and not self._from_device(ev, claimed):
+            return
+        await self._advance(flow, ev.type, content)
+
+    def _from_device(self, ev: Incoming, device: str) -> bool:
+        """An encrypted event must come from the device it speaks for (Olm-authenticated)."""
+        if ev.encrypted and ev.sender_device != device:
+            log.warning(
+                "ignoring %s from %s: sent by device %s, not %s",
+                ev.type,
+                ev.sender,
+                ev.sender_device,
+                device,
+            )
+            return False
+        return True
+
+    async def _on_request(self, flow: Verification) -> None:
+        self.flows[flow.txn_id] = flow
+        if self.auto_accept(flow.other_user):
+            flow.auto = True
+            await flow.accept()
+        elif self.is_bot:
+            await flow.cancel(REFUSED, "m.user")
+        else:
+            await self.incoming.put(flow)
+
+    async def _advance(self, flow: Verification, event_type: str, content: dict[str, Any]) -> None:
+        try:
+            await flow.on_event(event_type, content)
+        except MessengerError as e:
+            log.warning("verification %s failed: %s", flow.txn_id, e)
 
     async def own_master_key(self) -> str | None:
         """Our master public key (base64), if cross-signing is set up."""
@@ -396,3 +516,10 @@ class VerificationManager:
             await self.cs.sign_user(flow.other_user)
         if self.on_verified:
             await self.on_verified(flow)
+
+
+def is_verification_event(ev: Incoming) -> bool:
+    """An in-room verification message (the request, or any later step)."""
+    if ev.type == "m.room.message":
+        return ev.content.get("msgtype") == REQUEST
+    return ev.type.startswith(PREFIX)

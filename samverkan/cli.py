@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from messenger.config import OrgFile, Settings, load_org
 from messenger.errors import MessengerError, RateLimited, TransientError
 
 if TYPE_CHECKING:
+    from messenger.deployment import Deployment
     from messenger.homeserver import EmbeddedSynapse
 
 log = logging.getLogger("samverkan")
@@ -221,8 +222,6 @@ async def cmd_org(args: argparse.Namespace) -> int:
 
 
 async def cmd_account(args: argparse.Namespace) -> int:
-    from messenger.deployment import Deployment
-
     settings = settings_for(args)
     pw = args.password
     if pw is None:
@@ -231,19 +230,51 @@ async def cmd_account(args: argparse.Namespace) -> int:
         pw = getpass.getpass(f"password for {args.user}: ")
     if len(pw) < 8:
         raise UsageProblem("the password is too short: use at least 8 characters")
+    async with reachable(settings) as deployment:
+        user_id, _ = await deployment.ensure_account(args.user, pw)
+        print(f"account {user_id} is ready on {deployment.url}")
+    return 0
+
+
+async def cmd_account_restore(args: argparse.Namespace) -> int:
+    from bots.runtime import restore_bot
+
+    settings = settings_for(args)
+    if args.bot not in settings.org.bot_user_ids():
+        raise UsageProblem(
+            f"no bot named {args.bot!r}; bots: {', '.join(settings.org.bot_user_ids())}"
+        )
+    key = args.recovery_key
+    if key is None and not args.new_identity:
+        if not sys.stdin.isatty():
+            raise UsageProblem("no recovery key: pass --recovery-key KEY, or --new-identity")
+        key = getpass.getpass(f"recovery key of the {args.bot} bot: ")
+    async with reachable(settings) as deployment:
+        ident = await restore_bot(deployment, args.bot, key, new_identity=args.new_identity)
+    print(
+        f"{args.bot}: identity {ident.outcome} (master key {ident.master_fingerprint}), "
+        f"device {'signed' if ident.device_signed else 'NOT signed'}, "
+        f"{ident.sessions_restored} room keys restored from the backup"
+    )
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def reachable(settings: Settings) -> AsyncIterator[Deployment]:
+    """The deployment with a homeserver that answers: the embedded one is started for this
+    command (and stopped after) unless ``up`` already runs it."""
+    from messenger.deployment import Deployment
+    from messenger.homeserver import wait_ready
+
     deployment = await Deployment.open(settings)
     started = False
     try:
-        from messenger.homeserver import wait_ready
-
         try:
             await wait_ready(deployment.url, 1)
         except MessengerError:
             await deployment.start_homeserver()
             started = True
-        user_id, _ = await deployment.ensure_account(args.user, pw)
-        print(f"account {user_id} is ready on {deployment.url}")
-        return 0
+        yield deployment
     finally:
         if started and deployment.synapse:
             await deployment.synapse.stop()
@@ -345,6 +376,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("user", help="localpart or @user:server")
     add.add_argument("--password", help="prompted for when not given")
     add.set_defaults(func=cmd_account)
+    rst = with_config(
+        acc_sub.add_parser("restore", help="restore a bot's identity on a wiped disk")
+    )
+    rst.add_argument("bot", help="events, resources or translate")
+    rst.add_argument(
+        "--recovery-key", help="the key printed at the bot's first start (prompted for)"
+    )
+    rst.add_argument(
+        "--new-identity",
+        action="store_true",
+        help="the key is lost: make a new identity (coordinators verify the bot again)",
+    )
+    rst.set_defaults(func=cmd_account_restore)
+
     with_config(
         sub.add_parser("status", help="homeserver, bots, encryption and keys as a table")
     ).set_defaults(func=cmd_status)

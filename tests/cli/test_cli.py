@@ -141,6 +141,14 @@ def test_missing_config_and_bad_arguments_are_explained(tmp_path: Path) -> None:
     result = run(["frobnicate"], tmp_path)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+    config = str(org_file(tmp_path, free_port()))
+    result = run(["account", "restore", "eventz", "--config", config], tmp_path / "home")
+    assert result.returncode == 2
+    assert "no bot named 'eventz'; bots: events, resources, translate" in result.stderr
+    result = run(["account", "restore", "events", "--config", config], tmp_path / "home")
+    assert result.returncode == 2
+    assert "no recovery key: pass --recovery-key KEY, or --new-identity" in result.stderr
+
 
 
 @pytest.mark.parametrize("new", ["a much better passphrase"])
