@@ -20,15 +20,18 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from crypto import CryptoError
 from messenger.errors import AuthError, MatrixError, MessengerError, NotFound, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.session import Session, backoff_delays, guarded
 from messenger.timeline import Message, Timeline
-from messenger.trust import CrossSigning
+from messenger.trust import CrossSigning, RecoveryKeyNeeded
 from messenger.verification import Verification, VerificationManager
 
 ROOM_MARKER = "org.samverkan.room"
 READ_NS = "tui-read"
+BACKFILL_EVENTS = 1000
+"""Events per room read back on start to fill the dashboards with what bots posted earlier."""
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 _USER_ID = re.compile(r"@[a-z0-9._=\-/]+:[A-Za-z0-9.\-]+(?::\d+)?")
 
@@ -100,6 +103,25 @@ class Changes:
     invites: bool = False
 
 
+@dataclass
+class Identity:
+    """The account's cross-signing identity as this device found (or made) it.
+
+    ``state``: "created" (new keys; ``recovery_key`` is shown once), "kept" (this device
+    had them), "restored" (opened from secret storage with a recovery key),
+    "needs_recovery_key" (published elsewhere: ask for it), "unavailable" (``problem`` says why).
+    """
+
+    state: str
+    recovery_key: str | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """This device is cross-signed by its account."""
+        return self.state in {"created", "kept", "restored"}
+
+
 def is_mention(msg: Message, me: str, names: list[str]) -> bool:
     """Whether ``msg`` mentions ``me`` (explicit mention, ID or display name in the text)."""
     if msg.sender == me or msg.is_state:
@@ -127,10 +149,14 @@ class ChatClient:
         self.last_error: str | None = None
         self._markers: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, str]] = {}
+        self._paging: dict[str, asyncio.Lock] = {}
         self._stop = asyncio.Event()
         self.verifier: VerificationManager | None = None
+        self.cross_signing: CrossSigning | None = None
+        self.identity = Identity("unavailable", problem="not checked yet")
         if session is not None:
-            self.verifier = VerificationManager(session, CrossSigning(session))
+            self.cross_signing = CrossSigning(session)
+            self.verifier = VerificationManager(session, self.cross_signing)
 
     @classmethod
     def offline(cls, me: str, trusted: set[str]) -> ChatClient:
@@ -204,8 +230,12 @@ class ChatClient:
     async def apply(self, batch: SyncBatch) -> Changes:
         """Fold one sync batch into rooms, timelines, counts, invites and the board."""
         changes = Changes()
-        if self.verifier is not None and batch.to_device:
-            await self.verifier.handle(batch.to_device)
+        events = batch.events
+        if self.verifier is not None:
+            if batch.to_device:
+                await self.verifier.handle(batch.to_device)
+            # In-room verification (Element's "verify user") goes to the verifier, not the view.
+            events = await self.verifier.handle_room(events, initial=batch.initial)
         for inv in batch.invites:
             if inv.room_id not in self.invites:
                 self.invites[inv.room_id] = InviteInfo(inv.room_id, inv.inviter, self._name(inv))
@@ -216,7 +246,7 @@ class ChatClient:
         for room_id in batch.left:
             self.info.pop(room_id, None)
         by_room: dict[str, list[Incoming]] = {}
-        for inc in batch.events:
+        for inc in events:
             by_room.setdefault(inc.room_id, []).append(inc)
         for room_id in dict.fromkeys([*batch.joined, *by_room]):
             await self._ensure_read_ts(room_id)
@@ -328,24 +358,56 @@ class ChatClient:
                     "sending a read receipt",
                 )
 
-    async def back_paginate(self, room_id: str, limit: int = 50) -> int:
-        """Load one older page (decrypted where we hold keys); return how many were new."""
-        tl = self.timeline(room_id)
-        if tl.at_start or self.session is None:
-            return 0
-        resp = await guarded(
-            self.nio.room_messages(room_id, start=tl.prev_token, limit=limit), "loading history"
-        )
-        events = [self.session.incoming(room_id, ev) for ev in reversed(resp.chunk)]
-        for inc in events:
-            await self.session.remember_undecrypted(inc)
+    async def back_paginate(
+        self, room_id: str, limit: int = 50, changes: Changes | None = None
+    ) -> int:
+        """Load one older page (decrypted where we hold keys); return how many events it had.
 
-        before = len(tl.messages)
-        self.ingest(room_id, events, live=False)
-        tl.prev_token = resp.end
-        if not resp.end or not resp.chunk:
-            tl.at_start = True
-        return len(tl.messages) - before
+        One page at a time per room: the view's lazy loading and the board's backfill
+        may ask at once, and must not both start from the same token.
+        """
+        async with self._paging.setdefault(room_id, asyncio.Lock()):
+            tl = self.timeline(room_id)
+            if tl.at_start or self.session is None:
+                return 0
+            resp = await guarded(
+                self.nio.room_messages(room_id, start=tl.prev_token, limit=limit),
+                "loading history",
+            )
+            events = [self.session.incoming(room_id, ev) for ev in reversed(resp.chunk)]
+            for inc in events:
+                await self.session.remember_undecrypted(inc)
+            if self.ingest(room_id, events, live=False, changes=changes) and changes:
+                changes.rooms.add(room_id)
+            tl.prev_token = resp.end
+            if not resp.end or not resp.chunk:
+                tl.at_start = True
+            return len(resp.chunk)
+
+    async def backfill(
+        self,
+        room_id: str,
+        on_page: Callable[[Changes], Awaitable[None]],
+        max_events: int = BACKFILL_EVENTS,
+        page: int = 100,
+    ) -> int:
+        """Read up to ``max_events`` of a room's history so the board knows what bots posted
+        before this run (each card with its latest edit); report each page. Returns the count.
+        """
+        seen = 0
+        while seen < max_events and not self.timeline(room_id).at_start:
+            changes = Changes()
+            n = await self.back_paginate(room_id, min(page, max_events - seen), changes)
+            seen += n
+            if changes.rooms or changes.board:
+                await on_page(changes)
+            if n == 0:
+                break
+        return seen
+
+    def board_rooms(self) -> list[str]:
+        """Joined rooms whose history can hold bot cards (every room but spaces)."""
+        return [r.room_id for r in self.rooms() if r.kind != "space"]
 
     async def load_members(self, room_id: str) -> dict[str, str]:
         """Joined members → display names (fetched; lazy loading leaves the synced list short)."""
@@ -458,6 +520,42 @@ class ChatClient:
         """Reject an invitation."""
         await guarded(self.nio.room_leave(room_id), f"declining {room_id}")
         self.invites.pop(room_id, None)
+
+    # -- identity -------------------------------------------------------------------------
+
+    async def prepare_identity(
+        self, password: str | None, recovery_key: str | None = None
+    ) -> Identity:
+        """Make sure the account has cross-signing keys and this device is signed by them.
+
+        The first login creates them (the password authorises the upload) and keeps the
+        recovery key sealed in the device's store; later starts reuse them. An identity made
+        elsewhere (Element, a wiped device) needs its recovery key; it is never replaced here.
+        """
+        if self.cross_signing is None:
+            self.identity = Identity("unavailable", problem="offline: no homeserver connection")
+            return self.identity
+        cs = self.cross_signing
+        try:
+            created = await cs.bootstrap(password, recovery_key=recovery_key)
+        except RecoveryKeyNeeded as e:
+            self.identity = Identity("needs_recovery_key", problem=str(e))
+        except AuthError:
+            self.identity = Identity(
+                "unavailable",
+                problem="this device is not cross-signed yet: sign in with the password once "
+                "to set up the account's cross-signing keys",
+            )
+        except (CryptoError, ValueError) as e:
+            self.identity = Identity("needs_recovery_key", problem=f"that recovery key: {e}")
+        except MessengerError as e:
+            self.identity = Identity("unavailable", problem=f"cross-signing not set up: {e}")
+        else:
+            if created:
+                self.identity = Identity("created", recovery_key=await cs.recovery_key())
+            else:
+                self.identity = Identity("restored" if cs.restored else "kept")
+        return self.identity
 
     # -- verification ---------------------------------------------------------------------
 

@@ -363,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     tui = with_config(sub.add_parser("tui", help="the coordinator's terminal client"))
     tui.add_argument("--user", help="Matrix user ID or localpart")
+    tui.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="show times in this IANA timezone, e.g. Europe/Stockholm "
+        "(default: $SAMVERKAN_TZ, else the system's)",
+    )
     tui.set_defaults(func=cmd_tui)
     org = sub.add_parser("org", help="reconcile the homeserver with the organisation file")
     org_sub = org.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Mapping
+from datetime import tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from messenger.config import Settings
+from messenger.errors import ConfigError
+
+TZ_ENV = "SAMVERKAN_TZ"
 
 
 def _log_to_file(home: Path) -> None:
@@ -21,6 +27,25 @@ def _log_to_file(home: Path) -> None:
     root.addHandler(handler)
 
 
+def resolve_tz(name: str | None = None, environ: Mapping[str, str] | None = None) -> tzinfo | None:
+    """The zone times are shown in: ``--tz``, else ``$SAMVERKAN_TZ``, else the system's (None).
+
+    An unknown name is an error that names a valid example, never a silent fallback to UTC.
+    """
+    env = os.environ if environ is None else environ
+    chosen = (name or env.get(TZ_ENV) or "").strip()
+    if not chosen:
+        return None
+    source = "--tz" if name else f"${TZ_ENV}"
+    try:
+        return ZoneInfo(chosen)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
+        raise ConfigError(
+            f"unknown timezone {chosen!r} (from {source}): use an IANA name such as "
+            "Europe/Stockholm, Africa/Nairobi or UTC"
+        ) from None
+
+
 def user_id_of(user: str | None, server_name: str) -> str:
     """``anna`` → ``@anna:server``; full IDs stay as they are."""
     if not user:
@@ -29,17 +54,20 @@ def user_id_of(user: str | None, server_name: str) -> str:
 
 
 async def run_tui(args: argparse.Namespace) -> int:
-    """``samverkan tui``: restore the device, or log in (SAMVERKAN_PASSWORD or the screen)."""
+    """``samverkan tui``: restore the device, or log in (SAMVERKAN_PASSWORD or the screen);
+    times in ``--tz`` / ``$SAMVERKAN_TZ`` / the system's zone."""
     from messenger.deployment import unlock_vault
     from samverkan.cli import settings_for
     from tui.factory import make_app
 
+    tz = resolve_tz(getattr(args, "tz", None))  # before the passphrase: fail fast
     settings = settings_for(args)
     vault = await unlock_vault(settings)
     hs = settings.org.homeserver
     user_id = user_id_of(args.user, hs.server_name)
     _log_to_file(settings.home)
-    app = make_app(settings, vault, hs.client_url, user_id, os.environ.get("SAMVERKAN_PASSWORD"))
+    password = os.environ.get("SAMVERKAN_PASSWORD")
+    app = make_app(settings, vault, hs.client_url, user_id, password, tz=tz)
     await app.run_async()
     if app.client is not None and app.client.session is not None:
         await app.client.session.close()
@@ -51,9 +79,10 @@ async def open_tui_in_process(settings: Settings, url: str, user_id: str, passwo
     from messenger.deployment import unlock_vault
     from tui.factory import make_app
 
+    tz = resolve_tz()
     vault = await unlock_vault(settings)
     _log_to_file(settings.home)
-    app = make_app(settings, vault, url, user_id, password)
+    app = make_app(settings, vault, url, user_id, password, tz=tz)
     await app.run_async()
     if app.client is not None and app.client.session is not None:
         await app.client.session.close()

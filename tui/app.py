@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message as UIMessage
@@ -17,10 +18,13 @@ from messenger.client import Changes, ChatClient
 from messenger.errors import AuthError, MessengerError
 from messenger.timeline import Message
 from tui.commands import SamverkanCommands, commands_from_help
+from tui.quietgc import CHECK_S, QUIET_GC
 from tui.screens.login import LoginScreen
 from tui.screens.main import MainScreen
 from tui.screens.prompts import InviteScreen, ReactionPicker
 from tui.widgets.timeline import TimelineView
+
+log = logging.getLogger(__name__)
 
 Opener = Callable[[str, str, str | None], Awaitable[ChatClient]]
 
@@ -57,6 +61,7 @@ class SamverkanApp(App[None]):
 
     TITLE = "Samverkan"
     CSS_PATH = "app.tcss"
+    PAUSE_GC_ON_SCROLL = True
     COMMANDS = App.COMMANDS | {SamverkanCommands}
     BINDINGS = [
         Binding("f1", "help", "Help"),
@@ -82,11 +87,15 @@ class SamverkanApp(App[None]):
         self.tz = tz
         self.sync = sync
         self.main: MainScreen | None = None
+        self.board_filled = False
+        """True once the dashboards hold what the rooms' recent history says."""
         self.theme = "textual-dark"
 
     # -- start ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        QUIET_GC.start()
+        self.set_interval(CHECK_S, QUIET_GC.tick)
         if self.client is not None:
             self.start(self.client)
         elif (
@@ -129,6 +138,40 @@ class SamverkanApp(App[None]):
         if self.sync and client.session is not None:
             self.sync_loop()
             self.verification_requests()
+        if client.session is not None:
+            self.show_identity()
+
+    def show_identity(self) -> None:
+        """Tell the person what happened to the account's cross-signing identity at sign-in."""
+        assert self.client is not None
+        from tui.screens.identity import AskRecoveryKey, RecoveryKeyScreen
+
+        identity = self.client.identity
+        if identity.state == "created" and identity.recovery_key:
+            self.push_screen(RecoveryKeyScreen(self.client.me, identity.recovery_key))
+            identity.recovery_key = None  # shown once; the store keeps the sealed copy
+        elif identity.state == "needs_recovery_key":
+
+            def answered(key: str | None) -> None:
+                if key:
+                    self.restore_identity(key)
+                else:
+                    self.notify(
+                        "This device is not cross-signed; F3 lists devices and their trust.",
+                        severity="warning",
+                    )
+
+            self.push_screen(AskRecoveryKey(self.client.me, identity.problem or ""), answered)
+        elif identity.state == "restored":
+            self.notify("Cross-signing identity restored with the recovery key.")
+        elif identity.state == "unavailable" and identity.problem:
+            self.notify(identity.problem, severity="warning", timeout=15)
+
+    @work(group="identity", exclusive=True, exit_on_error=False)
+    async def restore_identity(self, recovery_key: str) -> None:
+        assert self.client is not None
+        await self.client.prepare_identity(None, recovery_key)
+        self.show_identity()
 
     def command_names(self) -> list[str]:
         """``!`` commands for completion: the bots' help answers plus the documented ones."""
@@ -153,6 +196,7 @@ class SamverkanApp(App[None]):
             if first:
                 first = False
                 self.load_markers()
+                self.fill_board()
 
         async def on_connection(ok: bool, text: str | None) -> None:
             self.post_message(Connection(ok, text))
@@ -168,6 +212,22 @@ class SamverkanApp(App[None]):
         await self.client.load_markers()
         if self.main:
             self.main.refresh_rooms()
+
+    @work(group="board", exclusive=True, exit_on_error=False)
+    async def fill_board(self) -> None:
+        """Read each room's recent history once, so the dashboards show what bots posted
+        before this run (cards with their latest edits), not only what sync brings next."""
+        assert self.client is not None
+
+        async def on_page(changes: Changes) -> None:
+            self.post_message(Synced(changes))
+
+        for room_id in self.client.board_rooms():
+            try:
+                await self.client.backfill(room_id, on_page)
+            except MessengerError as e:
+                log.warning("history of %s not read for the dashboards: %s", room_id, e)
+        self.board_filled = True
 
     def on_synced(self, event: Synced) -> None:
         ch = event.changes
@@ -312,11 +372,18 @@ class SamverkanApp(App[None]):
         queue = self.client.incoming_verifications()
         if queue is None:
             return
+        from tui.screens.verify import VerifyScreen
+
         while True:
             v = await queue.get()
-            from tui.screens.verify import VerifyScreen
-
+            who = self.client.display_name(v.other_user)
+            where = "in a room" if v.room_id else f"from device {v.other_device}"
             self.bell()
+            self.notify(
+                f"{who} ({v.other_user}) asks to verify {where}. Press a to accept, Esc to refuse.",
+                title="Verification request",
+                timeout=15,
+            )
             self.push_screen(VerifyScreen(v, incoming=True))
 
     @work(group="verify", exit_on_error=False)
@@ -355,6 +422,12 @@ class SamverkanApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            QUIET_GC.touch()
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        QUIET_GC.stop()
         if self.client is not None:
             self.client.stop()

@@ -31,7 +31,9 @@ def make_opener(settings: Settings, vault: Vault):  # type: ignore[no-untyped-de
             password=password,
             device_name="Samverkan TUI",
         )
-        return ChatClient(session, session.user_id, trusted)
+        client = ChatClient(session, session.user_id, trusted)
+        await client.prepare_identity(password)
+        return client
 
     return open_client
 

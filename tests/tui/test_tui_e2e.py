@@ -4,87 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from textual.pilot import Pilot
 
 from messenger.events import SyncBatch
-from messenger.ids import localpart
 from messenger.session import Session
 from messenger.trust import CrossSigning
 from messenger.verification import VerificationManager
-from tests.helpers import WAIT_S, Member, OrgEnv
-from tui.app import SamverkanApp
+from tests.helpers import WAIT_S, OrgEnv
+from tests.tui.pilot import body_is, password_of, tui_for, until, wait_seen
 from tui.board import open_requests
-from tui.factory import make_app
 from tui.screens.dashboards import DashboardScreen
 from tui.screens.devices import DevicesScreen
 from tui.screens.verify import VerifyScreen
 from tui.widgets.composer import Composer
 from tui.widgets.timeline import TimelineView
-
-SIZE = (150, 45)
-
-
-def password_of(user_id: str) -> str:
-    """The password tests.conftest.make_user gives every account."""
-    return f"pw-{localpart(user_id)}"
-
-
-async def until(pilot: Pilot[None], pred: Callable[[], bool], what: str) -> None:
-    """Let the app run until ``pred()`` holds (the UI keeps running meanwhile)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.1)
-
-
-def sent_by(member: Member, sender: str, pred: Callable[[dict[str, Any]], bool]) -> list[Any]:
-    """Decrypted event sources ``member`` saw from ``sender`` matching ``pred``."""
-    out = []
-    for _room, ev in member.events:
-        src = getattr(ev, "source", {})
-        if src.get("sender") == sender and pred(src):
-            out.append(src)
-    return out
-
-
-async def wait_seen(member: Member, sender: str, pred: Callable[[dict[str, Any]], bool]) -> Any:
-    async def ok() -> bool:
-        return bool(sent_by(member, sender, pred))
-
-    await member.wait_until(ok)
-    return sent_by(member, sender, pred)[0]
-
-
-@contextlib.asynccontextmanager
-async def tui_for(
-    org_env: OrgEnv, settings: Any, user_id: str
-) -> AsyncIterator[tuple[SamverkanApp, Pilot[None]]]:
-    assert org_env.deployment is not None
-    app = make_app(
-        settings,
-        org_env.deployment.vault,
-        org_env.synapse.url,
-        user_id,
-        password_of(user_id),
-        tz=ZoneInfo("Europe/Stockholm"),
-    )
-    async with app.run_test(size=SIZE) as pilot:
-        yield app, pilot
-        if app.client is not None and app.client.session is not None:
-            app.client.stop()
-            app.workers.cancel_all()
-            await pilot.pause()
-            await app.client.session.close()
-
-
-def body_is(text: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda src: src.get("content", {}).get("body") == text
 
 
 async def test_read_send_thread_and_react(org_env: OrgEnv, member_factory: Any) -> None:

@@ -31,7 +31,7 @@ class VerifyScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("y", "confirm", "They match"),
         Binding("n", "mismatch", "They don't match"),
-        Binding("a", "accept", "Accept", show=False),
+        Binding("a", "accept", "Accept"),
         Binding("escape", "close", "Cancel / close"),
     ]
 
@@ -50,6 +50,15 @@ class VerifyScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.show_state()
         self.follow()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that mean something in the current state show in the footer."""
+        state = getattr(self.v, "state", "requested")
+        if action == "accept":
+            return self.incoming and state == "requested"
+        if action in {"confirm", "mismatch"}:
+            return state == "keys"
+        return True
 
     def _who(self) -> str:
         user = getattr(self.v, "other_user", None) or getattr(self.v, "user_id", "?")
@@ -74,6 +83,7 @@ class VerifyScreen(ModalScreen[None]):
             for emoji, name in self.v.emojis:
                 grid.mount(Static(f"[b]{emoji}[/b]\n{name}", classes="emoji"))
         grid.display = state in {"keys", "confirmed"}
+        self.refresh_bindings()
 
     @work(exclusive=True, group="verify-follow", exit_on_error=False)
     async def follow(self) -> None:

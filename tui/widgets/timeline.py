@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message as UIMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from messenger.timeline import Message
+from tui.quietgc import QUIET_GC
 from tui.render import MessageRenderer
 
 GROUP_MS = 5 * 60 * 1000
@@ -38,7 +39,7 @@ class TimelineView(ScrollView, can_focus=True):
         Binding("end", "bottom", "Newest", show=False),
     ]
 
-    DEFAULT_CSS = "TimelineView { height: 1fr; }"
+    DEFAULT_CSS = "TimelineView { height: 1fr; overflow-x: hidden; }"
 
     class NeedHistory(UIMessage):
         """The view reached the oldest loaded message."""
@@ -70,6 +71,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._first_line: dict[int, int] = {}
         self.selected: int | None = None
         self._width = 0
+        self._frame: tuple[int, int, Style] = (0, 0, Style())
 
     # -- data -----------------------------------------------------------------------------
 
@@ -181,8 +183,21 @@ class TimelineView(ScrollView, can_focus=True):
         self._lines[:0] = new_lines
         self._owner[:0] = new_owner
         self._first_line = first
-        self.virtual_size = Size(self._width, len(self._lines))
+        self._grow(len(self._lines))
         self._jump(self.scroll_y + total)
+
+    def _grow(self, height: int) -> None:
+        """Make the content taller without a screen layout (a layout costs a frame).
+
+        Only the scrollbar's thumb depends on the height, so while the scrollbar is shown
+        it is told directly; otherwise (it may have to appear) lay out as usual.
+        """
+        size = Size(self._width, height)
+        if not self.show_vertical_scrollbar or height <= self.size.height:
+            self.virtual_size = size
+            return
+        self.set_reactive(TimelineView.virtual_size, size)
+        self.vertical_scrollbar.window_virtual_size = height
 
     def _jump(self, y: float) -> None:
         """Scroll without animation now (``scroll_to`` waits for scrollbars to exist)."""
@@ -204,6 +219,7 @@ class TimelineView(ScrollView, can_focus=True):
             self.post_message(self.NeedHistory(self))
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        QUIET_GC.touch()
         super().watch_scroll_y(old_value, new_value)
         if new_value < self.size.height and self.renderer is not None:
             if self._start > 0:
@@ -218,18 +234,20 @@ class TimelineView(ScrollView, can_focus=True):
                 stick_bottom=self.scroll_y >= self.max_scroll_y - 1, anchor=self._anchor()
             )
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line needs, looked up once per frame rather than once per line.
+        self._frame = (self.scroll_offset.y, self.scrollable_content_region.width, self.rich_style)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y, width, style = self._frame
         idx = scroll_y + y
-        width = self.scrollable_content_region.width
         if idx >= len(self._lines):
-            if idx == 0 and self.loading:
-                return Strip.blank(width, self.rich_style)
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
         strip = self._lines[idx]
         if self._owner[idx] == self.selected:
             strip = strip.extend_cell_length(width).apply_style(SELECTED)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(0, width, style)
 
     # -- keys -----------------------------------------------------------------------------
 
