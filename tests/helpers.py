@@ -31,6 +31,9 @@ class Member:
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.events: list[tuple[str, Any]] = []  # (room_id, nio event)
+        self._ids: set[str] = set()  # event IDs in self.events
+        self._seen_rooms: set[str] = set()
+
         self._task: asyncio.Task[None] | None = None
         self._new = asyncio.Event()
 
@@ -63,8 +66,12 @@ class Member:
                 if any(isinstance(e, InviteMemberEvent) for e in info.invite_state):
                     await self.client.join(room_id)
             for room_id, info in resp.rooms.join.items():
+                if info.timeline.limited and room_id in self._seen_rooms:
+                    # More arrived than one sync carries: page back to what we have.
+                    self.events += await self._gap(room_id, info.timeline.prev_batch)
+                self._seen_rooms.add(room_id)
                 for ev in info.timeline.events:
-                    self.events.append((room_id, ev))
+                    self._keep(room_id, ev)
             if self.client.should_upload_keys:
                 await self.client.keys_upload()
             if self.client.should_query_keys:
@@ -74,6 +81,36 @@ class Member:
             await self.client.send_to_device_messages()
             self._retry_decrypt()
             self._new.set()
+
+    def _keep(self, room_id: str, ev: Any) -> None:
+        event_id = getattr(ev, "event_id", None)
+        if event_id in self._ids:
+            return
+        if event_id:
+            self._ids.add(event_id)
+        self.events.append((room_id, ev))
+
+    async def _gap(self, room_id: str, token: str | None) -> list[tuple[str, Any]]:
+        """The events of a limited sync's gap, oldest first (until one we already have)."""
+        older: list[Any] = []
+        while token:
+            resp = await self.client.room_messages(room_id, start=token, limit=100)
+            chunk = getattr(resp, "chunk", None)
+            if not chunk:
+                break
+            for ev in chunk:  # newest first
+                if getattr(ev, "event_id", None) in self._ids:
+                    token = None
+                    break
+                older.append(ev)
+            else:
+                token = resp.end
+        out = []
+        for ev in reversed(older):
+            if getattr(ev, "event_id", None) not in self._ids:
+                self._ids.add(ev.event_id)
+                out.append((room_id, ev))
+        return out
 
     def _retry_decrypt(self) -> None:
         for i, (room_id, ev) in enumerate(self.events):
