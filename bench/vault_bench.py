@@ -45,13 +45,16 @@ def main() -> None:
     vault_open = rate(lambda: vault.open(sealed, context=b"docs:bench"))
     print(f"# vault, 1 KiB payloads, {N} operations each")
     print(
-        f"seal: vault {vault_seal:,.0f}/s, raw SecretBox {raw_seal:,.0f}/s, ratio {vault_seal / raw_seal:.2f}"
+        f"seal: vault {vault_seal:,.0f}/s, raw SecretBox {raw_seal:,.0f}/s, "
+        f"ratio {vault_seal / raw_seal:.2f}"
     )
     print(
-        f"open: vault {vault_open:,.0f}/s, raw SecretBox {raw_open:,.0f}/s, ratio {vault_open / raw_open:.2f}"
+        f"open: vault {vault_open:,.0f}/s, raw SecretBox {raw_open:,.0f}/s, "
+        f"ratio {vault_open / raw_open:.2f}"
     )
     print(
-        f"Argon2id (opslimit MODERATE=3, memlimit MODERATE=256 MiB): create {derive:.2f} s, unlock {unlock:.2f} s"
+        "Argon2id (opslimit MODERATE=3, memlimit MODERATE=256 MiB): "
+        f"create {derive:.2f} s, unlock {unlock:.2f} s"
     )
 
 

@@ -21,7 +21,7 @@ from messenger.commands import (
     tokenize,
 )
 from messenger.config import Group, OrgFile
-from messenger.errors import MessengerError
+from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
 from messenger.outbox import OUTBOX_REF
@@ -36,6 +36,7 @@ from messenger.verification import VerificationManager
 log = logging.getLogger(__name__)
 
 ROOM_STATE_TYPE = "org.samverkan.room"
+HANDLE_CHUNK = 64
 
 
 def txn_for(*parts: str) -> str:
@@ -244,6 +245,8 @@ class Bot:
             if marker is None:
                 try:
                     marker = await self.rooms.get_state(room_id, ROOM_STATE_TYPE) or {}
+                except (TransientError, RateLimited):
+                    raise  # the batch is retried: its commands must not be lost
                 except MessengerError:
                     return None
                 await self.store.put("rooms", room_id, marker)
@@ -258,6 +261,7 @@ class Bot:
         await self.verifier.handle(batch.to_device)
         for invite in batch.invites:
             await self._on_invite(invite.room_id, invite.inviter)
+        todo = []
         for event in batch.events:
             if event.type == "m.room.member" and event.state_key == self.user_id:
                 if event.content.get("membership") == "join":
@@ -268,9 +272,8 @@ class Bot:
                 or event.ts < self._joined_ts.get(event.room_id, 0)
             ):
                 continue
-            if await self.store.is_processed(event.event_id):
-                continue
-            await self._handle(event)
+            todo.append(event)
+        await self._handle_all(todo)
         await self.after_batch(batch)
         self.session.wake_outbox()
         if self.backup.version is not None:
@@ -297,24 +300,36 @@ class Bot:
             except MessengerError as e:
                 log.warning("%s could not reject the invite to %s: %s", self.user_id, room_id, e)
 
-    async def _handle(self, event: Incoming) -> None:
-        group = await self.group_of(event.room_id)
-        try:
+    async def _handle_all(self, events: list[Incoming]) -> None:
+        """Handle new events, up to ``HANDLE_CHUNK`` per store transaction.
+
+        Each event runs in its own savepoint: its writes, queued replies and processed mark
+        commit together with the others of its chunk, or (a crash) none of them do and the
+        whole chunk is handled again. A failing handler undoes only its own event's writes.
+        """
+        done = await self.store.processed_among([e.event_id for e in events])
+        events = [e for e in events if e.event_id not in done]
+        groups = {r: await self.group_of(r) for r in dict.fromkeys(e.room_id for e in events)}
+        for i in range(0, len(events), HANDLE_CHUNK):
             async with self.store.transaction() as tx:
-                ctx = Context(self, event, tx, group)
-                await self.dispatch(ctx)
-                await tx.mark_processed(event.event_id)
+                for event in events[i : i + HANDLE_CHUNK]:
+                    await self._handle(tx, event, groups[event.room_id])
             crash_point("command-committed")
+
+    async def _handle(self, tx: Tx, event: Incoming, group: Group | None) -> None:
+        try:
+            async with tx.savepoint("event"):
+                await self.dispatch(Context(self, event, tx, group))
+                await tx.mark_processed(event.event_id)
         except Exception:
             log.exception("%s failed on %s", self.user_id, event.event_id)
-            async with self.store.transaction() as tx:
-                ctx = Context(self, event, tx, group)
-                if event.is_message and is_command(event.body):
-                    await ctx.fail(
-                        "something went wrong on our side; the command was not carried out. "
-                        "Please try again; if it keeps failing, tell a coordinator."
-                    )
-                await tx.mark_processed(event.event_id)
+            ctx = Context(self, event, tx, group)
+            if event.is_message and is_command(event.body):
+                await ctx.fail(
+                    "something went wrong on our side; the command was not carried out. "
+                    "Please try again; if it keeps failing, tell a coordinator."
+                )
+            await tx.mark_processed(event.event_id)
 
     async def dispatch(self, ctx: Context) -> None:
         """Route one event: commands to their handlers, anything else to the hooks."""
@@ -346,9 +361,8 @@ class Bot:
         if head == "help":
             return await self._help(ctx, overview=True) if self.primary else None
         if head == "ping":
-            return await ctx.reply(
-                f"pong from {self.name}", data=Notice(kind="pong", bot=self.name)
-            )
+            await ctx.reply(f"pong from {self.name}", data=Notice(kind="pong", bot=self.name))
+            return None
         own_names = {self.name, self.user_id.split(":")[0].lstrip("@")}
         if head in own_names and [w.lower() for w in words[1:]] == ["help"]:
             return await self._help(ctx, overview=False)

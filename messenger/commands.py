@@ -276,6 +276,5 @@ class CommandTable:
         return None
 
     def in_namespace(self, word: str) -> list[Command]:
-
         """Commands starting with ``word``."""
         return [c for c in self.commands if c.path[0] == word.lower()]

@@ -87,7 +87,6 @@ class Deployment:
         except HomeserverError as e:  # someone else's server: it may come back
             raise TransientError(str(e)) from None
 
-
     async def close(self) -> None:
         """Stop the embedded homeserver (if ours) and close the store."""
         if self.synapse and self.owns_synapse:

@@ -92,7 +92,6 @@ def check(response: Any, action: str = "request") -> Any:
     if code == "M_TOO_LARGE" or http == 413:
         raise TooLarge(message, errcode=code, status=http)
     if code == "M_NOT_FOUND" or http == 404:
-
         raise NotFound(message, errcode=code, status=http)
     if http is None or http >= 500 or http == 429:
         raise TransientError(message)

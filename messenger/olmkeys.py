@@ -59,8 +59,19 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         """event ID → (sender key, session ID, message index) of events decrypted lately."""
 
     def load_store(self) -> None:
-        """Load nio's store; room keys then go out ``ROOM_KEY_BATCH`` devices per request."""
+        """Load nio's store; room keys then go out ``ROOM_KEY_BATCH`` devices per request.
+
+        nio writes an Olm or Megolm session to SQLite (on the event loop) each time one
+        changes; in its default rollback-journal mode every such write waits for two or three
+        fsyncs. The store is switched to WAL with ``synchronous=NORMAL``: a write is then one
+        append to the log, still atomic and still kept when the process is killed (only a power
+        loss can drop the last few, as for the state store).
+        """
         super().load_store()
+        db = getattr(self.store, "database", None)
+        if db is not None and hasattr(db, "pragma"):
+            db.pragma("journal_mode", "wal", permanent=True)
+            db.pragma("synchronous", "normal", permanent=True)
         olm = self.olm
         if olm is None:
             return

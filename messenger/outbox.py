@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OUTBOX_REF = "$outbox:"
-OUTBOX_PARALLEL_ROOMS = 8
+OUTBOX_PARALLEL_ROOMS = 16
 
 
 class OutboxMixin:
@@ -34,7 +34,11 @@ class OutboxMixin:
     user_id: Any
     sync_ok: bool
     outbox_wakeup: asyncio.Event
+    synced: asyncio.Event
     _stopping: asyncio.Event
+
+    async def _persist_outbound(self, only: str | None = None) -> None:
+        """Save outbound Megolm sessions that changed (``Session`` provides it)."""
 
     # -- sending ------------------------------------------------------------------------
 
@@ -58,8 +62,21 @@ class OutboxMixin:
             ),
             f"sending to {room_id}",
         )
-        await self._persist_outbound()
+        await self._persist_outbound(room_id)
         return str(resp.event_id)
+
+    async def _deliver(self, out: Outgoing) -> None:
+        """Send one queued message and record the event ID the homeserver gave it."""
+        content = await self._resolve_refs(out.content)
+        try:
+            event_id = await self.send_now(
+                out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
+            )
+        except (AuthError, NotFound, TooLarge) as e:
+            log.error("%s: giving up on a message to %s: %s", self.user_id, out.room_id, e)
+            event_id = ""
+        crash_point("reply-sent")
+        await self.store.mark_sent(out.txn_id, event_id)
 
     async def flush_outbox(self) -> int:
         """Send every queued message; rooms in parallel, each room in order. Return the count."""
@@ -73,18 +90,7 @@ class OutboxMixin:
         async def deliver(items: list[Outgoing]) -> int:
             async with limit:
                 for out in items:
-                    content = await self._resolve_refs(out.content)
-                    try:
-                        event_id = await self.send_now(
-                            out.room_id, content, txn_id=out.txn_id, event_type=out.event_type
-                        )
-                    except (AuthError, NotFound, TooLarge) as e:
-                        log.error(
-                            "%s: giving up on a message to %s: %s", self.user_id, out.room_id, e
-                        )
-                        event_id = ""
-                    crash_point("reply-sent")
-                    await self.store.mark_sent(out.txn_id, event_id)
+                    await self._deliver(out)
                 return len(items)
 
         results = await asyncio.gather(
@@ -123,22 +129,74 @@ class OutboxMixin:
         self.outbox_wakeup.set()
 
     async def run_outbox(self) -> None:
-        """Deliver the outbox whenever woken; retry failures with backoff; never drop a message."""
-        delays = backoff_delays()
+        """Deliver the outbox whenever woken: one worker per room with queued messages (each
+        room in order, at most ``OUTBOX_PARALLEL_ROOMS`` sending at once), so a slow room never
+        holds back the others; failures are retried with backoff; no message is dropped."""
         while not self.sync_ok and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):  # rooms are known to nio after the first sync
                 await asyncio.wait_for(self.synced.wait(), 0.1)
+        limit = asyncio.Semaphore(OUTBOX_PARALLEL_ROOMS)
+        workers: dict[str, asyncio.Task[None]] = {}
+        more: set[str] = set()
+        delays = backoff_delays()
+        try:
+            while not self._stopping.is_set():
+                self.outbox_wakeup.clear()
+                try:
+                    rooms = await self.store.pending_rooms()
+                    delays = backoff_delays()
+                except Exception as e:  # noqa: BLE001 - a store hiccup: retry, never give up
+                    delay = next(delays)
+                    log.warning(
+                        "%s: reading the outbox failed (%s); retry in %.1f s",
+                        self.user_id,
+                        e,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                for room_id in rooms:
+                    task = workers.get(room_id)
+                    if task is not None and not task.done():
+                        more.add(room_id)  # the running worker looks again before it ends
+                        continue
+                    workers[room_id] = asyncio.create_task(
+                        self._room_worker(room_id, limit, more), name=f"outbox {room_id}"
+                    )
+                for room_id in [r for r, t in workers.items() if t.done()]:
+                    del workers[room_id]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.outbox_wakeup.wait(), 5)
+        finally:
+            for task in workers.values():
+                task.cancel()
+            if workers:
+                await asyncio.wait(workers.values(), timeout=10)
+
+    async def _room_worker(self, room_id: str, limit: asyncio.Semaphore, more: set[str]) -> None:
+        """Send one room's queued messages in order until none is left."""
+        delays = backoff_delays()
         while not self._stopping.is_set():
-            self.outbox_wakeup.clear()
+            more.discard(room_id)
             try:
-                await self.flush_outbox()
+                items = await self.store.pending(room_id)
+                if not items:
+                    if room_id in more:
+                        continue
+                    return
+                async with limit:
+                    for out in items:
+                        await self._deliver(out)
                 delays = backoff_delays()
             except Exception as e:  # noqa: BLE001 - never drop a message; nio raises oddities
                 delay = next(delays)
                 if not isinstance(e, MessengerError):
                     log.exception("%s: unexpected error while sending", self.user_id)
-                log.warning("%s: sending failed (%s); retrying in %.1f s", self.user_id, e, delay)
+                log.warning(
+                    "%s: sending to %s failed (%s); retrying in %.1f s",
+                    self.user_id,
+                    room_id,
+                    e,
+                    delay,
+                )
                 await asyncio.sleep(delay)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox_wakeup.wait(), 5)

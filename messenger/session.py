@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import hashlib
 import io
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,15 @@ from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
 from messenger.calls import backoff_delays, guarded
+from messenger.decryption import (
+    KEY_MISSING,
+    KEY_REQUEST_AFTER_S,
+    UNDECRYPTABLE_WAIT_S,
+    UNDECRYPTED_NS,
+    WITHHELD_NS,
+    DecryptionMixin,
+    UndecryptableHook,
+)
 from messenger.errors import (
     AuthError,
     MatrixError,
@@ -29,29 +35,17 @@ from messenger.errors import (
 )
 from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
-from messenger.olmkeys import WITHHELD, E2EEClient
+from messenger.olmkeys import E2EEClient
 from messenger.outbox import OutboxMixin
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
 
+__all__ = ["KEY_MISSING", "UNDECRYPTED_NS", "WITHHELD_NS", "Session", "backoff_delays", "guarded"]
+
 SYNC_TIMEOUT_MS = 30_000
-UNDECRYPTED_NS = "undecrypted"
-WITHHELD_NS = "withheld"
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
-INDEX_NS = "megolm-index"
-KEY_MISSING = "the room key has not arrived (yet)"
-KEY_REQUEST_AFTER_S = 5.0
-UNDECRYPTABLE_WAIT_S = 60.0
-FORGET_UNDECRYPTABLE_S = 7 * 24 * 3600.0
-WITHHELD_WHY = {
-    "m.unverified": "its sender's client withheld the key because this device is not verified",
-    "m.blacklisted": "its sender's client has blocked this device",
-    "m.no_olm": "its sender's client could not set up a secure channel with this device",
-    "m.unauthorised": "its sender's client refused to share the key with this device",
-    "m.unavailable": "no device had the key to share",
-}
 SYNC_FILTER = {
     "room": {
         "timeline": {"limit": 100},
@@ -63,10 +57,9 @@ SYNC_FILTER = {
 }
 
 Handler = Callable[[SyncBatch], Awaitable[None]]
-UndecryptableHook = Callable[[Incoming, str], Awaitable[None]]
 
 
-class Session(OutboxMixin):
+class Session(OutboxMixin, DecryptionMixin):
     """One logged-in Matrix device with end-to-end encryption.
 
     Credentials live sealed in the ``StateStore``; nio's Olm store lives under
@@ -189,12 +182,15 @@ class Session(OutboxMixin):
             return ()
         return (s.id, s.message_count, s.shared, len(s.users_shared_with), len(s.users_ignored))
 
-    async def _persist_outbound(self) -> None:
-        """Save outbound Megolm sessions that changed, so a restart does not rotate keys."""
+    async def _persist_outbound(self, only: str | None = None) -> None:
+        """Save outbound Megolm sessions that changed (of room ``only``, or of every room), so
+        a restart neither rotates keys nor reuses a message index."""
         client = self.client
         if client.olm is None or not isinstance(client, E2EEClient):
             return
-        rooms = set(client.olm.outbound_group_sessions) | set(self._outbound_sig)
+        rooms = (
+            {only} if only else set(client.olm.outbound_group_sessions) | set(self._outbound_sig)
+        )
         for room_id in rooms:
             sig = self._sig(room_id)
             if self._outbound_sig.get(room_id) == sig:
@@ -271,12 +267,18 @@ class Session(OutboxMixin):
         # The first sync of a process asks for full state: nio keeps no room state across
         # restarts, and power levels, names and members must be known before any command.
         full = self._need_full_state and token is not None
+        # nio gives a full-state sync no client timeout at all: bound every sync ourselves,
+        # so a stalled connection is given up and retried instead of hanging the bot.
+        limit = self.client.config.request_timeout + (0 if full else timeout_ms / 1000)
         resp = await guarded(
-            self.client.sync(
-                timeout=0 if full else timeout_ms,
-                sync_filter=SYNC_FILTER,
-                since=token,
-                full_state=full or None,
+            asyncio.wait_for(
+                self.client.sync(
+                    timeout=0 if full else timeout_ms,
+                    sync_filter=SYNC_FILTER,
+                    since=token,
+                    full_state=full or None,
+                ),
+                limit,
             ),
             "sync",
         )
@@ -325,8 +327,7 @@ class Session(OutboxMixin):
             for ev in [*info.state, *info.timeline.events]:
                 await self._note_encryption_settings(room_id, ev)
         await self._learn_senders(timeline)
-        for room_id, ev in timeline:
-            batch.events.append(await self._checked(self._incoming(room_id, ev)))
+        batch.events.extend(await self._checked_all([self._incoming(r, ev) for r, ev in timeline]))
         batch.left.extend(resp.rooms.leave.keys())
         batch.to_device.extend(dict(ev.source) for ev in resp.to_device_events)
         self._reshare_on_request(resp.to_device_events)
@@ -360,222 +361,6 @@ class Session(OutboxMixin):
                 ev.sender_key == olm.account.identity_keys["curve25519"]
             ):
                 client.reshare_with(ev.sender, ev.requesting_device_id)
-
-    async def _note_withheld(self, to_device: list[dict[str, Any]]) -> None:
-        for ev in to_device:
-            raw = ev.get("content")
-            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
-            if ev.get("type") != WITHHELD or not isinstance(content.get("session_id"), str):
-                continue
-            await self.store.put(
-                WITHHELD_NS,
-                content["session_id"],
-                {"code": str(content.get("code", "")), "sender": ev.get("sender", "")},
-            )
-
-    async def _learn_senders(self, events: list[tuple[str, Any]]) -> None:
-        """Fetch device keys of senders whose device we do not know yet, before authorising."""
-        olm = self.client.olm
-        if olm is None:
-            return
-        unknown = set()
-        for _room, ev in events:
-            key = getattr(ev, "sender_key", None)
-            if not getattr(ev, "decrypted", False) or key is None or ev.sender == self.user_id:
-                continue
-            if not any(
-                d.curve25519 == key for d in self.client.device_store.active_user_devices(ev.sender)
-            ):
-                unknown.add(ev.sender)
-        if unknown:
-            olm.users_for_key_query.update(unknown)
-            await guarded(self.client.keys_query(), "querying keys")
-
-    async def _checked(self, inc: Incoming) -> Incoming:
-        """Reject a Megolm message index seen before under another event ID (a replay)."""
-        client = self.client
-        indices = client.megolm_indices if isinstance(client, E2EEClient) else {}
-        where = indices.pop(inc.event_id, None)
-        if where is None or not inc.encrypted or inc.decrypt_error:
-            return inc
-        key = hashlib.sha256("|".join(map(str, where)).encode()).hexdigest()
-        seen = await self.store.get(INDEX_NS, key)
-        if seen is None:
-            await self.store.put(INDEX_NS, key, {"event_id": inc.event_id})
-            return inc
-        if seen.get("event_id") == inc.event_id:
-            return inc
-        log.warning("%s: %s replays the ciphertext of %s", self.user_id, inc.event_id, seen)
-        return self._rejected(inc, "replayed ciphertext of an earlier message")
-
-    def _rejected(self, inc: Incoming, why: str) -> Incoming:
-        """An encrypted event we decrypted but must not trust: no content, no device."""
-        return dataclasses.replace(
-            inc,
-            type="m.room.encrypted",
-            content={},
-            sender_device=None,
-            device_verified=False,
-            decrypt_error=why,
-        )
-
-    def _incoming(self, room_id: str, ev: Any) -> Incoming:
-        src = dict(ev.source)
-        if isinstance(ev, MegolmEvent):
-            return Incoming(
-                room_id=room_id,
-                event_id=ev.event_id,
-                sender=ev.sender,
-                type="m.room.encrypted",
-                content=src.get("content", {}),
-                ts=ev.server_timestamp,
-                encrypted=True,
-                decrypt_error=KEY_MISSING,
-                raw=src,
-            )
-        encrypted = bool(getattr(ev, "decrypted", False))
-        device, verified, problem = (None, False, None)
-        if encrypted:
-            device, verified, problem = self._authenticate(
-                room_id, ev.sender, getattr(ev, "sender_key", None), getattr(ev, "session_id", None)
-            )
-        inc = Incoming(
-            room_id=room_id,
-            event_id=src.get("event_id", getattr(ev, "event_id", "")),
-            sender=ev.sender,
-            type=src.get("type", ""),
-            content=src.get("content", {}) if isinstance(src.get("content"), dict) else {},
-            ts=int(src.get("origin_server_ts", getattr(ev, "server_timestamp", 0))),
-            encrypted=encrypted,
-            sender_device=device,
-            device_verified=verified,
-            state_key=src.get("state_key"),
-            raw=src,
-        )
-        if problem:
-            log.warning("%s: rejecting %s: %s", self.user_id, inc.event_id, problem)
-            return self._rejected(inc, problem)
-        return inc
-
-    def _authenticated_device(self, sender: str, sender_key: str | None) -> tuple[str | None, bool]:
-        """The sender's device owning the Olm identity key that sent the session, if known."""
-        device, verified, _ = self._authenticate(None, sender, sender_key, None)
-        return device, verified
-
-    def _authenticate(
-        self, room_id: str | None, sender: str, sender_key: str | None, session_id: str | None
-    ) -> tuple[str | None, bool, str | None]:
-        """(device, verified, problem) for a decrypted event claiming to come from ``sender``.
-
-        The Megolm session must have come from a current device *of the event's sender*
-        (its Curve25519 key) and be signed by that device's Ed25519 key; otherwise the
-        ``sender`` field is not backed by cryptography (a spoofed or replayed event, or a
-        deleted device) and ``problem`` says why.
-        """
-        olm = self.client.olm
-        if sender_key is None or olm is None:
-            return None, False, "the event names no sending device key"
-        own = olm.account.identity_keys
-        if sender == self.user_id and sender_key == own["curve25519"]:
-            return self.device_id, True, None
-        for device in self.client.device_store.active_user_devices(sender):
-            if device.curve25519 != sender_key:
-                continue
-            if room_id and session_id:
-                session = olm.inbound_group_store.get(room_id, sender_key, session_id)
-                if session is not None and session.ed25519 != device.ed25519:
-                    return None, False, f"the room key is not signed by {sender}'s device"
-            return device.id, bool(olm.is_device_verified(device)), None
-        if sender not in olm.tracked_users:
-            return None, False, None  # devices not fetched yet: unauthenticated, not refuted
-        return None, False, f"{sender} has no current device owning the key that encrypted this"
-
-    def incoming(self, room_id: str, event: Any) -> Incoming:
-        """Our view of a nio event (e.g. from back-pagination), authenticated and decrypted."""
-        return self._incoming(room_id, event)
-
-    async def remember_undecrypted(self, inc: Incoming, now: float | None = None) -> None:
-        """Keep an event whose key is missing, so it is retried when the key lands."""
-        if inc.decrypt_error == KEY_MISSING and not await self.store.get(
-            UNDECRYPTED_NS, inc.event_id
-        ):
-            await self.store.put(
-                UNDECRYPTED_NS,
-                inc.event_id,
-                {
-                    "room_id": inc.room_id,
-                    "raw": inc.raw,
-                    "asked": False,
-                    "first": now or time.time(),
-                },
-            )
-
-    async def _retry_undecrypted(self, batch: SyncBatch) -> None:
-        """Keep undecryptable events and re-try them as keys arrive; after a bounded wait ask
-        for the key, and tell ``on_undecryptable`` once when the key was withheld or the
-        event stays unreadable past ``undecryptable_wait_s``."""
-        now = time.time()
-        for inc in batch.events:
-            await self.remember_undecrypted(inc, now)
-        fresh = []
-        for event_id, rec in await self.store.items(UNDECRYPTED_NS):
-            ev = MegolmEvent.from_dict(rec["raw"])
-            ev.room_id = rec["room_id"]
-            try:
-                decrypted = self.client.decrypt_event(ev)
-            except EncryptionError as e:
-                if "Duplicate message index" in str(e):
-                    log.warning("%s: dropping replayed event %s", self.user_id, event_id)
-                    await self.store.delete(UNDECRYPTED_NS, event_id)
-                    continue
-                await self._still_undecryptable(event_id, rec, ev, now)
-                continue
-            await self._reopen(event_id)
-            fresh.append(decrypted)
-        if fresh:
-            await self._learn_senders([(ev.room_id, ev) for ev in fresh])
-            incs = [await self._checked(self._incoming(ev.room_id, ev)) for ev in fresh]
-            ids = {f.event_id for f in incs}
-            batch.events = [e for e in batch.events if e.event_id not in ids] + incs
-
-    async def _reopen(self, event_id: str) -> None:
-        """Forget the stored copy, and that the event was handled while unreadable (a bot
-        marks the encrypted placeholder processed), so it is handled now that it decrypts."""
-        async with self.store.transaction() as tx:
-            await tx.delete(UNDECRYPTED_NS, event_id)
-            await tx.unmark_processed(event_id)
-
-    async def _still_undecryptable(
-        self, event_id: str, rec: dict[str, Any], ev: MegolmEvent, now: float
-    ) -> None:
-        first = float(rec.get("first") or now)
-        age = now - first
-        withheld = await self.store.get(WITHHELD_NS, ev.session_id) if ev.session_id else None
-        changed = dict(rec, first=first)
-        if not rec.get("asked") and not withheld and age >= self.key_request_after_s:
-            with contextlib.suppress(MessengerError):
-                await guarded(self.client.request_room_key(ev), "requesting a room key")
-            changed["asked"] = True
-        if not rec.get("notified") and (withheld or age >= self.undecryptable_wait_s):
-            code = withheld.get("code", "") if withheld else ""
-            why = WITHHELD_WHY.get(code) or (
-                f"its key did not reach this device within {int(self.undecryptable_wait_s)} s"
-            )
-            changed["notified"] = True
-            await self._notify_undecryptable(self._incoming(rec["room_id"], ev), why)
-        if age > FORGET_UNDECRYPTABLE_S:
-            await self.store.delete(UNDECRYPTED_NS, event_id)
-        elif changed != rec:
-            await self.store.put(UNDECRYPTED_NS, event_id, changed)
-
-    async def _notify_undecryptable(self, inc: Incoming, why: str) -> None:
-        log.warning("%s: cannot read %s from %s: %s", self.user_id, inc.event_id, inc.sender, why)
-        if self.on_undecryptable is None:
-            return
-        try:
-            await self.on_undecryptable(inc, why)
-        except Exception:
-            log.exception("%s: the undecryptable-event hook failed", self.user_id)
 
     async def fetch_event(self, room_id: str, event_id: str) -> Incoming:
         """One event by ID, decrypted when we hold its key."""

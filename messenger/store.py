@@ -72,16 +72,16 @@ class Tx:
         await self._s._db.execute("DELETE FROM docs WHERE ns=? AND key=?", (ns, key))
 
     @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
+    async def savepoint(self, name: str = "unit") -> AsyncIterator[None]:
         """A nested unit: an exception undoes only what happened inside it."""
-        await self._s._db.execute("SAVEPOINT unit")
+        await self._s._db.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self._s._db.execute("ROLLBACK TO unit")
-            await self._s._db.execute("RELEASE unit")
+            await self._s._db.execute(f"ROLLBACK TO {name}")
+            await self._s._db.execute(f"RELEASE {name}")
             raise
-        await self._s._db.execute("RELEASE unit")
+        await self._s._db.execute(f"RELEASE {name}")
 
     async def sent_event_id(self, key: str) -> str | None:
         """The event ID of the first sent message queued under ``key`` (None if not yet)."""
@@ -92,7 +92,6 @@ class Tx:
         await self._s._db.execute("DELETE FROM processed WHERE event_id=?", (event_id,))
 
     async def mark_processed(self, event_id: str) -> None:
-
         """Record that an incoming event has been handled."""
         await self._s._db.execute(
             "INSERT OR IGNORE INTO processed (event_id, ts) VALUES (?, ?)",
@@ -221,21 +220,48 @@ class StateStore:
         ):
             return await cur.fetchone() is not None
 
-    async def pending(self) -> list[Outgoing]:
-        """Outbox messages not yet acknowledged by the homeserver, oldest first."""
+    async def processed_among(self, event_ids: list[str]) -> set[str]:
+        """Which of ``event_ids`` were already handled (one query per 500 IDs)."""
+        found: set[str] = set()
+        async with self._lock:
+            for i in range(0, len(event_ids), 500):
+                part = event_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                async with self._db.execute(
+                    f"SELECT event_id FROM processed WHERE event_id IN ({marks})", part
+                ) as cur:
+                    found.update(str(r[0]) for r in await cur.fetchall())
+        return found
+
+    async def pending(self, room_id: str | None = None) -> list[Outgoing]:
+        """Outbox messages not yet acknowledged by the homeserver (of one room), oldest first."""
+        where = "" if room_id is None else " AND room_id=?"
         async with (
             self._lock,
             self._db.execute(
                 "SELECT seq, txn_id, room_id, key, payload FROM outbox"
-                " WHERE event_id IS NULL ORDER BY seq"
+                f" WHERE event_id IS NULL{where} ORDER BY seq",
+                () if room_id is None else (room_id,),
             ) as cur,
         ):
             rows = await cur.fetchall()
         out = []
-        for seq, txn_id, room_id, key, payload in rows:
+        for seq, txn_id, room, key, payload in rows:
             data = json.loads(self._open(payload, f"outbox:{txn_id}"))
-            out.append(Outgoing(seq, txn_id, room_id, key, data["type"], data["content"]))
+            out.append(Outgoing(seq, txn_id, room, key, data["type"], data["content"]))
         return out
+
+    async def pending_rooms(self) -> list[str]:
+        """Rooms with outbox messages not yet acknowledged, the longest-waiting first."""
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT room_id FROM outbox WHERE event_id IS NULL"
+                " GROUP BY room_id ORDER BY min(seq)"
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return [str(r[0]) for r in rows]
 
     async def mark_sent(self, txn_id: str, event_id: str) -> None:
         """Record the event ID the homeserver gave an outbox message."""
@@ -257,5 +283,3 @@ class StateStore:
         ) as cur:
             row = await cur.fetchone()
         return None if row is None else str(row[0])
-
-

@@ -73,7 +73,6 @@ __all__ = [
     "EventReminder",
     "PollCard",
     "PollSlot",
-
     "GlossaryHit",
     "Notice",
     "Structured",

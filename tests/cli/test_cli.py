@@ -150,7 +150,6 @@ def test_missing_config_and_bad_arguments_are_explained(tmp_path: Path) -> None:
     assert "no recovery key: pass --recovery-key KEY, or --new-identity" in result.stderr
 
 
-
 @pytest.mark.parametrize("new", ["a much better passphrase"])
 def test_rekey_then_old_passphrase_fails_clearly(tmp_path: Path, new: str) -> None:
     from crypto import Vault

@@ -28,7 +28,8 @@ async def test_bootstrap_publishes_keys_that_verify_with_signedjson(
         cs = CrossSigning(session)
         assert await cs.bootstrap(password) is True
         recovery = await cs.recovery_key()
-        assert recovery and recovery.count(" ") >= 10
+        assert recovery
+        assert recovery.count(" ") >= 10
 
         # A second client looks the keys up.
         other, other_pw = await make_user("observer")

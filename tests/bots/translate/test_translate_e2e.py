@@ -49,7 +49,6 @@ def with_mt(env: OrgEnv, url: str) -> None:
     )
 
 
-
 async def bot_reply(m: Member, event_id: str, bot: str, count: int = 1) -> dict[str, Any]:
     return (await m.wait_reply(event_id, sender=bot, count=count))[-1]
 

@@ -1,0 +1,282 @@
+"""Provides the decryption half of a Session: authenticating senders, rejecting replays,
+keeping undecryptable events and retrying them as keys arrive.
+
+A decrypted event is trusted only when its Megolm session came from a current device of its
+sender; an event whose key is missing is kept (sealed) and retried on every sync, a key is
+requested after ``KEY_REQUEST_AFTER_S`` and the bot is told once when it stays unreadable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nio import MegolmEvent
+from nio.exceptions import EncryptionError
+
+from messenger.calls import guarded
+from messenger.errors import MessengerError
+from messenger.events import Incoming, SyncBatch
+from messenger.olmkeys import WITHHELD, E2EEClient
+
+log = logging.getLogger(__name__)
+
+UNDECRYPTED_NS = "undecrypted"
+WITHHELD_NS = "withheld"
+INDEX_NS = "megolm-index"
+KEY_MISSING = "the room key has not arrived (yet)"
+KEY_REQUEST_AFTER_S = 5.0
+UNDECRYPTABLE_WAIT_S = 60.0
+FORGET_UNDECRYPTABLE_S = 7 * 24 * 3600.0
+WITHHELD_WHY = {
+    "m.unverified": "its sender's client withheld the key because this device is not verified",
+    "m.blacklisted": "its sender's client has blocked this device",
+    "m.no_olm": "its sender's client could not set up a secure channel with this device",
+    "m.unauthorised": "its sender's client refused to share the key with this device",
+    "m.unavailable": "no device had the key to share",
+}
+
+UndecryptableHook = Callable[[Incoming, str], Awaitable[None]]
+
+
+class DecryptionMixin:
+    """Decryption for ``Session`` (which provides client, store, user_id and device_id)."""
+
+    client: Any
+    store: Any
+    on_undecryptable: UndecryptableHook | None
+    key_request_after_s: float
+    undecryptable_wait_s: float
+
+    user_id: Any
+    device_id: Any
+
+    async def _note_withheld(self, to_device: list[dict[str, Any]]) -> None:
+        for ev in to_device:
+            raw = ev.get("content")
+            content: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            if ev.get("type") != WITHHELD or not isinstance(content.get("session_id"), str):
+                continue
+            await self.store.put(
+                WITHHELD_NS,
+                content["session_id"],
+                {"code": str(content.get("code", "")), "sender": ev.get("sender", "")},
+            )
+
+    async def _learn_senders(self, events: list[tuple[str, Any]]) -> None:
+        """Fetch device keys of senders whose device we do not know yet, before authorising."""
+        olm = self.client.olm
+        if olm is None:
+            return
+        unknown = set()
+        for _room, ev in events:
+            key = getattr(ev, "sender_key", None)
+            if not getattr(ev, "decrypted", False) or key is None or ev.sender == self.user_id:
+                continue
+            if not any(
+                d.curve25519 == key for d in self.client.device_store.active_user_devices(ev.sender)
+            ):
+                unknown.add(ev.sender)
+        if unknown:
+            olm.users_for_key_query.update(unknown)
+            await guarded(self.client.keys_query(), "querying keys")
+
+    async def _checked_all(self, incs: list[Incoming]) -> list[Incoming]:
+        """Reject a Megolm message index seen before under another event ID (a replay); the
+        indices of a whole batch are looked up and recorded in one store transaction."""
+        client = self.client
+        indices = client.megolm_indices if isinstance(client, E2EEClient) else {}
+        todo: list[tuple[int, str]] = []
+        for i, inc in enumerate(incs):
+            where = indices.pop(inc.event_id, None)
+            if where is not None and inc.encrypted and not inc.decrypt_error:
+                todo.append((i, hashlib.sha256("|".join(map(str, where)).encode()).hexdigest()))
+        if not todo:
+            return incs
+        out = list(incs)
+        async with self.store.transaction() as tx:
+            for i, key in todo:
+                inc = incs[i]
+                seen = await tx.get(INDEX_NS, key)
+                if seen is None:
+                    await tx.put(INDEX_NS, key, {"event_id": inc.event_id})
+                elif seen.get("event_id") != inc.event_id:
+                    log.warning(
+                        "%s: %s replays the ciphertext of %s", self.user_id, inc.event_id, seen
+                    )
+                    out[i] = self._rejected(inc, "replayed ciphertext of an earlier message")
+        return out
+
+    def _rejected(self, inc: Incoming, why: str) -> Incoming:
+        """An encrypted event we decrypted but must not trust: no content, no device."""
+        return dataclasses.replace(
+            inc,
+            type="m.room.encrypted",
+            content={},
+            sender_device=None,
+            device_verified=False,
+            decrypt_error=why,
+        )
+
+    def _incoming(self, room_id: str, ev: Any) -> Incoming:
+        src = dict(ev.source)
+        if isinstance(ev, MegolmEvent):
+            return Incoming(
+                room_id=room_id,
+                event_id=ev.event_id,
+                sender=ev.sender,
+                type="m.room.encrypted",
+                content=src.get("content", {}),
+                ts=ev.server_timestamp,
+                encrypted=True,
+                decrypt_error=KEY_MISSING,
+                raw=src,
+            )
+        encrypted = bool(getattr(ev, "decrypted", False))
+        device, verified, problem = (None, False, None)
+        if encrypted:
+            device, verified, problem = self._authenticate(
+                room_id, ev.sender, getattr(ev, "sender_key", None), getattr(ev, "session_id", None)
+            )
+        inc = Incoming(
+            room_id=room_id,
+            event_id=src.get("event_id", getattr(ev, "event_id", "")),
+            sender=ev.sender,
+            type=src.get("type", ""),
+            content=src.get("content", {}) if isinstance(src.get("content"), dict) else {},
+            ts=int(src.get("origin_server_ts", getattr(ev, "server_timestamp", 0))),
+            encrypted=encrypted,
+            sender_device=device,
+            device_verified=verified,
+            state_key=src.get("state_key"),
+            raw=src,
+        )
+        if problem:
+            log.warning("%s: rejecting %s: %s", self.user_id, inc.event_id, problem)
+            return self._rejected(inc, problem)
+        return inc
+
+    def _authenticated_device(self, sender: str, sender_key: str | None) -> tuple[str | None, bool]:
+        """The sender's device owning the Olm identity key that sent the session, if known."""
+        device, verified, _ = self._authenticate(None, sender, sender_key, None)
+        return device, verified
+
+    def _authenticate(
+        self, room_id: str | None, sender: str, sender_key: str | None, session_id: str | None
+    ) -> tuple[str | None, bool, str | None]:
+        """(device, verified, problem) for a decrypted event claiming to come from ``sender``.
+
+        The Megolm session must have come from a current device *of the event's sender*
+        (its Curve25519 key) and be signed by that device's Ed25519 key; otherwise the
+        ``sender`` field is not backed by cryptography (a spoofed or replayed event, or a
+        deleted device) and ``problem`` says why.
+        """
+        olm = self.client.olm
+        if sender_key is None or olm is None:
+            return None, False, "the event names no sending device key"
+        own = olm.account.identity_keys
+        if sender == self.user_id and sender_key == own["curve25519"]:
+            return self.device_id, True, None
+        for device in self.client.device_store.active_user_devices(sender):
+            if device.curve25519 != sender_key:
+                continue
+            if room_id and session_id:
+                session = olm.inbound_group_store.get(room_id, sender_key, session_id)
+                if session is not None and session.ed25519 != device.ed25519:
+                    return None, False, f"the room key is not signed by {sender}'s device"
+            return device.id, bool(olm.is_device_verified(device)), None
+        if sender not in olm.tracked_users:
+            return None, False, None  # devices not fetched yet: unauthenticated, not refuted
+        return None, False, f"{sender} has no current device owning the key that encrypted this"
+
+    def incoming(self, room_id: str, event: Any) -> Incoming:
+        """Our view of a nio event (e.g. from back-pagination), authenticated and decrypted."""
+        return self._incoming(room_id, event)
+
+    async def remember_undecrypted(self, inc: Incoming, now: float | None = None) -> None:
+        """Keep an event whose key is missing, so it is retried when the key lands."""
+        if inc.decrypt_error == KEY_MISSING and not await self.store.get(
+            UNDECRYPTED_NS, inc.event_id
+        ):
+            await self.store.put(
+                UNDECRYPTED_NS,
+                inc.event_id,
+                {
+                    "room_id": inc.room_id,
+                    "raw": inc.raw,
+                    "asked": False,
+                    "first": now or time.time(),
+                },
+            )
+
+    async def _retry_undecrypted(self, batch: SyncBatch) -> None:
+        """Keep undecryptable events and re-try them as keys arrive; after a bounded wait ask
+        for the key, and tell ``on_undecryptable`` once when the key was withheld or the
+        event stays unreadable past ``undecryptable_wait_s``."""
+        now = time.time()
+        for inc in batch.events:
+            await self.remember_undecrypted(inc, now)
+        fresh = []
+        for event_id, rec in await self.store.items(UNDECRYPTED_NS):
+            ev = MegolmEvent.from_dict(rec["raw"])
+            ev.room_id = rec["room_id"]
+            try:
+                decrypted = self.client.decrypt_event(ev)
+            except EncryptionError as e:
+                if "Duplicate message index" in str(e):
+                    log.warning("%s: dropping replayed event %s", self.user_id, event_id)
+                    await self.store.delete(UNDECRYPTED_NS, event_id)
+                    continue
+                await self._still_undecryptable(event_id, rec, ev, now)
+                continue
+            await self._reopen(event_id)
+            fresh.append(decrypted)
+        if fresh:
+            await self._learn_senders([(ev.room_id, ev) for ev in fresh])
+            incs = await self._checked_all([self._incoming(ev.room_id, ev) for ev in fresh])
+            ids = {f.event_id for f in incs}
+            batch.events = [e for e in batch.events if e.event_id not in ids] + incs
+
+    async def _reopen(self, event_id: str) -> None:
+        """Forget the stored copy, and that the event was handled while unreadable (a bot
+        marks the encrypted placeholder processed), so it is handled now that it decrypts."""
+        async with self.store.transaction() as tx:
+            await tx.delete(UNDECRYPTED_NS, event_id)
+            await tx.unmark_processed(event_id)
+
+    async def _still_undecryptable(
+        self, event_id: str, rec: dict[str, Any], ev: MegolmEvent, now: float
+    ) -> None:
+        first = float(rec.get("first") or now)
+        age = now - first
+        withheld = await self.store.get(WITHHELD_NS, ev.session_id) if ev.session_id else None
+        changed = dict(rec, first=first)
+        if not rec.get("asked") and not withheld and age >= self.key_request_after_s:
+            with contextlib.suppress(MessengerError):
+                await guarded(self.client.request_room_key(ev), "requesting a room key")
+            changed["asked"] = True
+        if not rec.get("notified") and (withheld or age >= self.undecryptable_wait_s):
+            code = withheld.get("code", "") if withheld else ""
+            why = WITHHELD_WHY.get(code) or (
+                f"its key did not reach this device within {int(self.undecryptable_wait_s)} s"
+            )
+            changed["notified"] = True
+            await self._notify_undecryptable(self._incoming(rec["room_id"], ev), why)
+        if age > FORGET_UNDECRYPTABLE_S:
+            await self.store.delete(UNDECRYPTED_NS, event_id)
+        elif changed != rec:
+            await self.store.put(UNDECRYPTED_NS, event_id, changed)
+
+    async def _notify_undecryptable(self, inc: Incoming, why: str) -> None:
+        log.warning("%s: cannot read %s from %s: %s", self.user_id, inc.event_id, inc.sender, why)
+        if self.on_undecryptable is None:
+            return
+        try:
+            await self.on_undecryptable(inc, why)
+        except Exception:
+            log.exception("%s: the undecryptable-event hook failed", self.user_id)
