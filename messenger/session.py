@@ -59,6 +59,9 @@ SYNC_FILTER = {
 Handler = Callable[[SyncBatch], Awaitable[None]]
 
 
+API_TIMEOUT_S = 60.0  # one raw client-server call (backup uploads, cross-signing, state)
+
+
 class Session(OutboxMixin, DecryptionMixin):
     """One logged-in Matrix device with end-to-end encryption.
 
@@ -220,7 +223,11 @@ class Session(OutboxMixin, DecryptionMixin):
         other errors become typed exceptions here, as ``check`` does for nio's responses.
         """
         if self._http is None:
-            self._http = aiohttp.ClientSession()
+            # Bounded like nio's requests: a stalled connection fails (and is retried by the
+            # caller) instead of holding the sync loop for aiohttp's default five minutes.
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_S, sock_connect=10)
+            )
         headers = {"Authorization": f"Bearer {self.client.access_token}"} if auth else {}
         url = f"{self.client.homeserver}/_matrix/client/v3{path}"
         try:

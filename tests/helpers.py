@@ -33,6 +33,7 @@ class Member:
         self.events: list[tuple[str, Any]] = []  # (room_id, nio event)
         self._ids: set[str] = set()  # event IDs in self.events
         self._seen_rooms: set[str] = set()
+        self.errors: list[str] = []  # exceptions the sync loop survived
 
         self._task: asyncio.Task[None] | None = None
         self._new = asyncio.Event()
@@ -56,31 +57,41 @@ class Member:
 
     async def _loop(self) -> None:
         while True:
-            resp = await self.client.sync(
-                timeout=1000, sync_filter={"room": {"timeline": {"limit": 100}}}
-            )
-            if not hasattr(resp, "rooms"):
+            try:
+                await self._sync_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # a person's client keeps going; the test can look at errors
+                self.errors.append(f"{e.__class__.__name__}: {e}")
                 await asyncio.sleep(0.5)
-                continue
-            for room_id, info in resp.rooms.invite.items():
-                if any(isinstance(e, InviteMemberEvent) for e in info.invite_state):
-                    await self.client.join(room_id)
-            for room_id, info in resp.rooms.join.items():
-                if info.timeline.limited and room_id in self._seen_rooms:
-                    # More arrived than one sync carries: page back to what we have.
-                    self.events += await self._gap(room_id, info.timeline.prev_batch)
-                self._seen_rooms.add(room_id)
-                for ev in info.timeline.events:
-                    self._keep(room_id, ev)
-            if self.client.should_upload_keys:
-                await self.client.keys_upload()
-            if self.client.should_query_keys:
-                await self.client.keys_query()
-            if self.client.should_claim_keys:
-                await self.client.keys_claim(self.client.get_users_for_key_claiming())
-            await self.client.send_to_device_messages()
-            self._retry_decrypt()
-            self._new.set()
+
+    async def _sync_once(self) -> None:
+        resp = await self.client.sync(
+            timeout=1000, sync_filter={"room": {"timeline": {"limit": 100}}}
+        )
+        if not hasattr(resp, "rooms"):
+            await asyncio.sleep(0.5)
+            return
+        # nio has moved past this batch: keep its events before anything else can fail.
+        for room_id, info in resp.rooms.join.items():
+            if info.timeline.limited and room_id in self._seen_rooms:
+                # More arrived than one sync carries: page back to what we have.
+                self.events += await self._gap(room_id, info.timeline.prev_batch)
+            self._seen_rooms.add(room_id)
+            for ev in info.timeline.events:
+                self._keep(room_id, ev)
+        for room_id, info in resp.rooms.invite.items():
+            if any(isinstance(e, InviteMemberEvent) for e in info.invite_state):
+                await self.client.join(room_id)
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        await self.client.send_to_device_messages()
+        self._retry_decrypt()
+        self._new.set()
 
     def _keep(self, room_id: str, ev: Any) -> None:
         event_id = getattr(ev, "event_id", None)
@@ -93,11 +104,21 @@ class Member:
     async def _gap(self, room_id: str, token: str | None) -> list[tuple[str, Any]]:
         """The events of a limited sync's gap, oldest first (until one we already have)."""
         older: list[Any] = []
+        tries = 0
         while token:
-            resp = await self.client.room_messages(room_id, start=token, limit=100)
+            try:
+                resp = await self.client.room_messages(room_id, start=token, limit=100)
+            except Exception as e:
+                resp = e
             chunk = getattr(resp, "chunk", None)
+            if chunk is None and tries < 20:  # the homeserver may be restarting
+                self.errors.append(f"paging back in {room_id}: {resp}")
+                tries += 1
+                await asyncio.sleep(0.5)
+                continue
             if not chunk:
                 break
+
             for ev in chunk:  # newest first
                 if getattr(ev, "event_id", None) in self._ids:
                     token = None

@@ -389,6 +389,7 @@ async def test_reply_held_longer_than_the_request_timeout(
         assert not await bot.store.pending(), f"{bot.name} still has queued messages"
 
 
+@pytest.mark.slow  # ≥ 18 s, and timing-sensitive on a loaded machine: `make soak` runs it
 async def test_stall_longer_than_the_sync_timeout(
     net: Net, monkeypatch: pytest.MonkeyPatch
 ) -> None:

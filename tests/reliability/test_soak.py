@@ -144,7 +144,8 @@ async def soak(
 
         assert not gaps, (
             f"{len(gaps)} unanswered: {gaps[:10]}; undecryptable: "
-            f"{[(c.user_id, c.undecryptable()[:3]) for c in clients]}"
+            f"{[(c.user_id, c.undecryptable()[:3]) for c in clients]}; client errors: "
+            f"{[(c.user_id, c.errors[-3:]) for c in clients]}"
         )
 
         await asyncio.sleep(3)  # room for late duplicates
