@@ -155,6 +155,21 @@ class Member:
 
         await self.wait_until(joined, timeout)
 
+    async def wait_all_joined(
+        self, room_ids: list[str], users: set[str], timeout: float = WAIT_S
+    ) -> None:
+        """Until every one of ``users`` has joined (not just been invited to) every room."""
+
+        async def joined() -> bool:
+            for room_id in room_ids:
+                room = self.client.rooms.get(room_id)
+                present = set(room.users) - set(room.invited_users) if room else set()
+                if not users <= present:
+                    return False
+            return True
+
+        await self.wait_until(joined, timeout)
+
     async def wait_until(
         self, pred: Callable[[], Awaitable[bool]], timeout: float = WAIT_S
     ) -> None:

@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from tests.cli.test_cli import alive
 from tests.federation.conftest import decrypted_replies, settle_encryption
 from tests.helpers import Member
 
@@ -42,14 +43,6 @@ def synapse_pids(home: Path) -> list[int]:
     """The Synapse processes ``up --federation-test`` started (from their pid files)."""
     files = sorted((home / "federation-test").glob("hs*/samverkan-synapse.pid"))
     return [int(f.read_text()) for f in files]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_up_federation_test_runs_two_servers_and_stops_on_sigterm(tmp_path: Path) -> None:

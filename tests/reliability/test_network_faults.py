@@ -119,15 +119,8 @@ async def net(
         await asyncio.wait_for(runtime.wait_synced(), 60)
         bots = {b.name: b.user_id for b in runtime.bots}
 
-        async def all_joined() -> bool:
-            for r in rooms:
-                room = members[0].client.rooms.get(r)
-                joined = set(room.users) - set(room.invited_users) if room else set()
-                if not set(bots.values()) <= joined:
-                    return False
-            return True
+        await members[0].wait_all_joined(rooms, set(bots.values()), 60)
 
-        await members[0].wait_until(all_joined, 60)
         net = Net(proxy, env, runtime, members, rooms, bots)
         # Each bot reads each room's organisation marker on its first command there.
         await answered_exactly_once(net, [await send(net, 0, r, "!ping") for r in rooms])

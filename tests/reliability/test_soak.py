@@ -76,15 +76,7 @@ async def soak(
     up = UpProcess(org_env, config, tmp_path)
     await up.start()
 
-    async def all_joined() -> bool:
-        for r in room_ids:
-            room = clients[0].client.rooms.get(r)
-            joined = set(room.users) - set(room.invited_users) if room else set()
-            if not set(bots.values()) <= joined:
-                return False
-        return True
-
-    await clients[0].wait_until(all_joined, 90)
+    await clients[0].wait_all_joined(room_ids, set(bots.values()), 90)
 
     rng = random.Random(1234)
     tag = uuid.uuid4().hex[:12]  # in secret titles and chat; must never reach a disk in clear
