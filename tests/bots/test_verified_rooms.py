@@ -15,7 +15,8 @@ from tests.helpers import OrgEnv
 
 
 class Person:
-    """A coordinator on our own Session (nio has no request/ready SAS flow to test with)."""
+    """A coordinator on our own Session (nio has no request/ready SAS flow to test with):
+    to-device and in-room verification, keeps the events it saw."""
 
     def __init__(self, session: Session, manager: VerificationManager) -> None:
         self.session = session
@@ -28,6 +29,7 @@ class Person:
             await Rooms(self.session).join(invite.room_id)
         await self.manager.handle(batch.to_device)
         self.seen.extend(batch.events)
+        await self.manager.handle_room(batch.events, initial=batch.initial)
 
     async def command(self, room_id: str, text: str, bot: str) -> Incoming:
         sent = await self.session.send_now(

@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
-from messenger.events import Incoming, SyncBatch
-from messenger.rooms import Rooms
 from messenger.session import Session
 from messenger.trust import CrossSigning
 from messenger.verification import REFUSED, VerificationManager, is_verification_event
+from tests.bots.test_verified_rooms import Person
 from tests.helpers import WAIT_S, OrgEnv
-
-
-class Person:
-    """A person's client on our Session: to-device and in-room verification, keeps events."""
-
-    def __init__(self, session: Session, cs: CrossSigning) -> None:
-        self.session = session
-        self.manager = VerificationManager(session, cs)
-        self.seen: list[Incoming] = []
-        self.task = asyncio.create_task(session.run(self._handle))
-
-    async def _handle(self, batch: SyncBatch) -> None:
-        for invite in batch.invites:
-            await Rooms(self.session).join(invite.room_id)
-        await self.manager.handle(batch.to_device)
-        self.seen.extend(batch.events)
-        await self.manager.handle_room(batch.events, initial=batch.initial)
-
-    async def close(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.session.close()
 
 
 async def wait_member(session: Session, room_id: str, user_id: str) -> None:
@@ -68,7 +43,7 @@ async def test_coordinator_verifies_bot_in_room_and_others_are_refused(org_env: 
             session = await dep.session(user_id)
             cs = CrossSigning(session)
             await cs.bootstrap(password)
-            persons.append(Person(session, cs))
+            persons.append(Person(session, VerificationManager(session, cs)))
         coord, member = persons
         runtime = await org_env.start_bots(settings)
         bot = runtime.bots[0]
