@@ -157,6 +157,11 @@ class BotSettings(Strict):
     argos_models_path: str | None = Field(
         default=None, description="Local directory of Argos Translate models."
     )
+    four_eyes: bool = Field(
+        default=True,
+        description="A coordinator's own resource request needs another coordinator's "
+        "approval; set false for one-coordinator groups.",
+    )
 
     @field_validator("service", "events", "resources", "translate")
     @classmethod
