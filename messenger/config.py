@@ -22,32 +22,14 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from messenger.errors import ConfigError
-from messenger.ids import is_user_id, server_of
+from messenger.ids import is_user_id
+from messenger.orgrules import check_reminders, check_server_names, cross_problems
+from messenger.orgrules import remote_user_problem as remote_user_problem
+from messenger.orgrules import slugify as slugify
 
-# A Matrix server name: a DNS name, an IPv4 address or a bracketed IPv6 address, and an
-# optional port (the spec's grammar; no scheme, no path).
-SERVER_NAME = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?|\d{1,3}(?:\.\d{1,3}){3}"
-    r"|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?"
-)
-
-
-def check_server_names(names: list[str]) -> list[str]:
-    """Validate Matrix server names (``partner.example``, ``matrix.partner.example:8448``)."""
-    out = [n.strip() for n in names]
-    for n in out:
-        if re.match(r"^[a-z]+://", n):
-            bare = re.sub(r"^[a-z]+://", "", n).split("/", 1)[0]
-            raise ValueError(
-                f"{n!r} is a URL; write the Matrix server name only, e.g. {bare!r} "
-                "(the part after ':' in the partners' user IDs)"
-            )
-        if n.startswith("@") or not SERVER_NAME.fullmatch(n):
-            raise ValueError(
-                f"{n!r} is not a Matrix server name; write e.g. 'partner.example' or "
-                "'matrix.partner.example:8448' (the part after ':' in the partners' user IDs)"
-            )
-    return list(dict.fromkeys(out))
+# Validation context that leaves the cross-field rules to ``parse_org`` (which checks them on
+# the raw file, so they are reported together with the field problems).
+_FIELDS_ONLY = {"fields_only": True}
 
 
 @cache
@@ -68,13 +50,6 @@ def check_languages(codes: list[str]) -> list[str]:
             f"'sv', 'da', 'nb', 'en', 'sw', 'mk' (Norwegian is 'nb' or 'nn')"
         )
     return list(dict.fromkeys(out))
-
-
-def slugify(name: str) -> str:
-    """A stable, ASCII room key for a group name (``Nordic policy`` → ``nordic-policy``)."""
-    table = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ø": "o", "æ": "ae", "ü": "u", "é": "e"})
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower().translate(table)).strip("-")
-    return slug or "group"
 
 
 class Strict(BaseModel):
@@ -104,6 +79,11 @@ class HomeserverSettings(Strict):
         default_factory=list,
         description="Server names of partner homeservers whose people may be in partnerships.",
     )
+
+    @field_validator("server_name")
+    @classmethod
+    def _server_name(cls, v: str) -> str:
+        return check_server_names([v])[0]
 
     @field_validator("partners")
     @classmethod
@@ -163,6 +143,10 @@ class BotSettings(Strict):
         "approval; set false for one-coordinator groups.",
     )
 
+    _reminders = field_validator("default_reminders")(
+        classmethod(lambda cls, v: check_reminders(v))
+    )
+
     @field_validator("service", "events", "resources", "translate")
     @classmethod
     def _localpart(cls, v: str) -> str:
@@ -219,6 +203,21 @@ class Partnership(Group):
     """A ``[[partnership]]`` with a sister party."""
 
     partners: list[str] = Field(default_factory=list, description="Names of partner organisations.")
+    coordinators: list[str] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Power level 50; at least one, who approves requests and settles polls.",
+    )
+
+    @field_validator("coordinators")
+    @classmethod
+    def _someone_coordinates(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError(
+                "a partnership needs at least one coordinator (power level 50: approves "
+                "requests, settles polls); write e.g. coordinators = ['@anna:your-server']"
+            )
+        return v
 
     @property
     def kind(self) -> str:
@@ -236,35 +235,14 @@ class OrgFile(Strict):
     partnership: list[Partnership] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique(self) -> OrgFile:
-        seen: dict[str, str] = {}
-        for g in self.groups:
-            if g.slug in seen:
-                raise ValueError(f"two groups named alike: {seen[g.slug]!r} and {g.name!r}")
-            seen[g.slug] = g.name
-        return self
-
-    @model_validator(mode="after")
-    def _people_on_known_servers(self) -> OrgFile:
-        """Everyone is on our server or, in a partnership, on a listed partner server."""
-        ours, partners = self.homeserver.server_name, self.homeserver.partners
-        problems: list[InitErrorDetails] = []
-        for kind, groups in (
-            ("working_group", self.working_group),
-            ("partnership", self.partnership),
-        ):
-            for i, g in enumerate(groups):
-                for key in ("coordinators", "members"):
-                    users: list[str] = getattr(g, key)
-                    for user in users:
-                        if (msg := remote_user_problem(user, kind, ours, partners)) is not None:
-                            problems.append(
-                                InitErrorDetails(
-                                    type=PydanticCustomError("value_error", msg),
-                                    loc=(kind, i, key),
-                                    input=user,
-                                )
-                            )
+    def _cross_field_rules(self, info: ValidationInfo) -> OrgFile:
+        """Unique group names, people on our or a partner server (see ``cross_problems``)."""
+        if info.context == _FIELDS_ONLY:
+            return self
+        problems = [
+            InitErrorDetails(type=PydanticCustomError("value_error", msg), loc=loc, input=value)
+            for loc, msg, value in cross_problems(self.model_dump())
+        ]
         if problems:
             raise ValidationError.from_exception_data("OrgFile", problems)
         return self
@@ -288,32 +266,40 @@ class OrgFile(Strict):
         return f"@{self.bots.service}:{self.homeserver.server_name}"
 
 
-def remote_user_problem(user: str, kind: str, ours: str, partners: list[str]) -> str | None:
-    """Why ``user`` may not be in a group of ``kind`` (None if they may)."""
-    server = server_of(user)
-    if server == ours:
-        return None
-    if kind != "partnership":
-        return (
-            f"{user!r} is on another server ({server!r}); people from partner homeservers "
-            f"may only be in a [[partnership]]: move them there, or use an account on {ours!r}"
-        )
-    if server not in partners:
-        listed = ", ".join(map(repr, [*partners, server]))
-        return (
-            f"{user!r} is on {server!r}, which is neither our server ({ours!r}) nor a "
-            f"partner homeserver; if it is a partner's, add it under [homeserver]: "
-            f"partners = [{listed}]"
-        )
-    return None
+# How to fix pydantic's own (type and shape) errors; value errors say it themselves.
+_FIXES = {
+    "missing": "required; add it (see the README's organisation file)",
+    "string_too_short": "must not be empty; write some text in quotes",
+    "string_type": 'must be text in quotes, e.g. "Nordic policy"',
+    "list_type": 'must be a list in brackets, e.g. ["sv", "en"]',
+    "bool_type": "write true or false (no quotes)",
+    "bool_parsing": "write true or false (no quotes)",
+    "int_type": "write a whole number without quotes, e.g. 8008",
+    "int_parsing": "write a whole number without quotes, e.g. 8008",
+    "model_type": "must be a table: write it as [name] with keys below it",
+    "model_attributes_type": "must be a table: write it as [name] with keys below it",
+    "dict_type": "must be a table: write it as [name] with keys below it",
+    "extra_forbidden": "unknown key (check its spelling against the README's organisation file)",
+}
+_SECTIONS = ("organisation", "homeserver", "bots", "working_group", "partnership")
 
 
 def _describe(err: dict[str, Any]) -> str:
     loc = ".".join(str(p) for p in err["loc"]) or "(file)"
     msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key (check its spelling against the README's organisation file)"
+    fix = _FIXES.get(str(err["type"]))
+    if fix is not None:
+        replace = err["type"] in ("missing", "extra_forbidden", "string_too_short")
+        msg = fix if replace else f"{msg}; {fix}"
     return f"{loc}: {msg}"
+
+
+def _file_order(err: dict[str, Any]) -> tuple[int, int]:
+    """Sort key: the file's sections in README order, groups by their number."""
+    loc = tuple(err["loc"])
+    section = _SECTIONS.index(loc[0]) if loc and loc[0] in _SECTIONS else len(_SECTIONS)
+    index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
+    return section, index
 
 
 def parse_org(text: str, source: str = "organisation file") -> OrgFile:
@@ -322,11 +308,19 @@ def parse_org(text: str, source: str = "organisation file") -> OrgFile:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source} is not valid TOML: {e}") from None
+    errors: list[dict[str, Any]] = []
     try:
-        return OrgFile.model_validate(raw)
+        org = OrgFile.model_validate(raw, context=_FIELDS_ONLY)
     except ValidationError as e:
-        problems = [_describe(dict(err)) for err in e.errors()]
+        errors += [dict(err) for err in e.errors()]
+    errors += [
+        {"loc": loc, "msg": msg, "type": "value_error"} for loc, msg, _ in cross_problems(raw)
+    ]
+    if errors:
+        errors.sort(key=_file_order)
+        problems = list(dict.fromkeys(map(_describe, errors)))
         raise ConfigError(f"{source} has {len(problems)} problem(s):", problems) from None
+    return org
 
 
 def load_org(path: Path) -> OrgFile:

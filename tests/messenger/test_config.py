@@ -122,7 +122,9 @@ def test_partner_servers_are_named_and_their_people_join_partnerships() -> None:
 
 
 def test_files_without_partners_stay_valid_when_everyone_is_ours() -> None:
-    org = parse_org('[organisation]\nname="x"\n[[partnership]]\nname="P"\nmembers=["@a:localhost"]')
+    org = parse_org(
+        '[organisation]\nname="x"\n[[partnership]]\nname="P"\ncoordinators=["@a:localhost"]'
+    )
     assert org.homeserver.partners == []
 
 
@@ -177,3 +179,87 @@ def test_any_dns_server_name_with_or_without_port_is_a_partner(name: str, port: 
         partners=f'partners = ["{server}", "matrix.partner.example"]', coord=f'"@p:{server}"'
     )
     assert server in parse_org(text).homeserver.partners
+
+
+# One run reports every problem: field checks and the rules spanning fields together.
+
+MANY_PROBLEMS = """
+[organisation]
+name = ""
+languages = ["xx"]
+[homeserver]
+server_name = "our-party.se"
+port = 99999
+partners = ["matrix.partner.example"]
+[bots]
+default_reminders = ["24 hours", "1h"]
+four_eyes = "maybe"
+[[working_group]]
+name = "Nordic policy"
+coordinators = ["@anna:our-party.se"]
+members = ["bob", "@wanjiru:matrix.partner.example"]
+colour = "red"
+[[partnership]]
+name = "nordic-Policy"
+coordinators = []
+members = ["@otieno:partner2.example"]
+"""
+
+
+def test_field_and_cross_field_problems_are_all_reported_at_once() -> None:
+    problems = problems_of(MANY_PROBLEMS)
+    expected = [
+        ("organisation.name:", "must not be empty; write some text in quotes"),
+        ("organisation.languages:", "'xx'"),
+        ("homeserver.port:", "65535"),
+        ("bots.default_reminders:", "'24 hours' is not a time before the event"),
+        ("bots.four_eyes:", "write true or false"),
+        ("working_group.0.members:", "not a Matrix user ID: 'bob'"),
+        ("working_group.0.members:", "only be in a [[partnership]]"),
+        ("working_group.0.colour:", "unknown key"),
+        ("partnership.0.name:", "two groups named alike"),
+        ("partnership.0.coordinators:", "at least one coordinator"),
+        ("partnership.0.members:", "partners = ['matrix.partner.example', 'partner2.example']"),
+    ]
+    for path, text in expected:
+        assert any(p.startswith(path) and text in p for p in problems), (path, text, problems)
+    assert len(problems) == len(expected), problems
+    # Listed in the file's order, each saying how to fix it.
+    assert [p.split(":")[0].split(".")[0] for p in problems] == [
+        "organisation", "organisation", "homeserver", "bots", "bots",
+        *["working_group"] * 3, *["partnership"] * 3,
+    ]  # fmt: skip
+
+
+def test_cross_field_rules_still_guard_a_model_built_without_parse_org() -> None:
+    org = parse_org('[organisation]\nname="x"\n[[working_group]]\nname="A"\n')
+    data = org.model_dump()
+    data["working_group"].append(dict(data["working_group"][0]))
+    with pytest.raises(ValueError, match="two groups named alike"):
+        type(org).model_validate(data)
+
+
+@pytest.mark.parametrize("word", ["24 hours", "", "1 day", "0h", "61d", "h", "tomorrow"])
+def test_a_default_reminder_that_is_not_a_duration_is_refused(word: str) -> None:
+    (problem,) = problems_of(f'[organisation]\nname="x"\n[bots]\ndefault_reminders=["{word}"]')
+    assert problem.startswith(f"bots.default_reminders: {word.strip().lower()!r} is not a time")
+    assert "default_reminders = ['24h', '1h']" in problem
+
+
+def test_default_reminders_in_the_events_bot_grammar_load() -> None:
+    text = '[organisation]\nname="x"\n[bots]\ndefault_reminders=["2d", " 30M ", "1d12h", "60d"]'
+    assert parse_org(text).bots.default_reminders == ["2d", "30m", "1d12h", "60d"]
+
+
+@pytest.mark.parametrize("line", ["coordinators = []", ""])
+def test_a_partnership_without_coordinators_is_refused(line: str) -> None:
+    (problem,) = problems_of(
+        f'[organisation]\nname="x"\n[[partnership]]\nname="P"\n{line}\nmembers=["@a:localhost"]'
+    )
+    assert problem.startswith("partnership.0.coordinators: a partnership needs at least one")
+    assert "coordinators = ['@anna:your-server']" in problem
+
+
+def test_four_eyes_defaults_on_and_can_be_turned_off() -> None:
+    assert parse_org('[organisation]\nname="x"').bots.four_eyes is True
+    assert parse_org('[organisation]\nname="x"\n[bots]\nfour_eyes=false').bots.four_eyes is False
