@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
+from bots.examples import DatedExamples
 from bots.resources.book import LedgerBook
-from bots.resources.model import Comment, Pool, Request, date_ms, pool_id
+from bots.resources.model import KINDS, Comment, Pool, Request, date_ms, pool_id
 from bots.resources.render import card, card_data
 from messenger.bot import Bot, Context, notice_content
 from messenger.commands import CommandError
@@ -88,9 +90,16 @@ class ResourcesBase(Bot):
         self.rooms: LevelsRooms = LevelsRooms(session)
         self.book = LedgerBook()
         self._key_ready = False
+        self.examples = DatedExamples(self.table)
+        self.examples.refresh(self.today())
+
+    def today(self) -> date:
+        """Today (UTC) by the bot's clock."""
+        return datetime.fromtimestamp(self.now_ms() / 1000, UTC).date()
 
     async def dispatch(self, ctx: Context) -> None:
         """Keep power levels current (fetched once, then from the timeline), then route."""
+        self.examples.refresh(self.today())
         event = ctx.event
         if event.type == "m.room.power_levels" and event.state_key == "":
             self.rooms.levels[event.room_id] = dict(event.content)
@@ -139,6 +148,20 @@ class ResourcesBase(Bot):
         return await self.get_pool(
             tx, pool_id(req.kind, req.unit, req.room_id)
         ) or await self.get_pool(tx, pool_id(req.kind, req.unit, None))
+
+    async def default_unit(self, tx: Tx, kind: str, room_id: str) -> str:
+        """The unit a request without ``--unit`` is counted in: that of the room's pool of
+        its kind, else the organisation's, else the kind's default (SEK for funding).
+
+        Where a scope has pools of that kind in several units, the kind's default wins if it is
+        among them (else the first in ``KINDS`` order), so the choice never depends on store order.
+        """
+        allowed = KINDS[kind]
+        for scope in (room_id, None):
+            have = {u for u in allowed if await tx.get(POOL_NS, pool_id(kind, u, scope))}
+            if have:
+                return next(u for u in allowed if u in have)
+        return allowed[0]
 
     async def next_id(self, tx: Tx) -> str:
         """The next request ID (sequential per organisation: R1, R2, …)."""

@@ -67,9 +67,14 @@ class RequestCommands(ResourcesBase):
         Opt("amount", "how much (at most 2 decimals)", parse=parse_amount, metavar="N"),
         Opt("by", "needed by this date", parse=parse_date, metavar="DATE"),
         Opt("for", "the purpose", metavar='"purpose"'),
-        Opt("unit", "SEK or EUR for funding", parse=parse_unit, metavar="SEK|EUR|hours|items"),
+        Opt(
+            "unit",
+            "SEK or EUR for funding (default: the unit of this room's or the org's pool)",
+            parse=parse_unit,
+            metavar="SEK|EUR|hours|items",
+        ),
         summary="ask for a resource (funding, hours, materials, venue, translation)",
-        example='!request funding "Flyers for the summit" --amount 1500 --by 2026-12-01',
+        example='!request funding "Flyers for the summit" --amount 1500 --by {date+30}',
     )
     async def request(
         self,
@@ -89,6 +94,8 @@ class RequestCommands(ResourcesBase):
             raise CommandError(f"say what you need in 1 to {MAX_WHAT_CHARS} characters")
         if purpose is not None and (not purpose.strip() or len(purpose) > MAX_WHAT_CHARS):
             raise CommandError(f"--for needs a purpose of 1 to {MAX_WHAT_CHARS} characters")
+        if unit is None:
+            unit = await self.default_unit(ctx.tx, kind, ctx.room_id)
         try:
             unit = unit_for(kind, unit)
         except ValueError as e:
@@ -179,6 +186,12 @@ class RequestCommands(ResourcesBase):
         req = await self.load(ctx, id)
         if req.status != "open":
             raise CommandError(f"{id} is already {req.status}; only open requests can be approved")
+        if ctx.sender == req.requester and self.org.bots.four_eyes:
+            raise CommandError(
+                f"{id} is your own request: another coordinator of this room must approve it "
+                "(four eyes). A group with one coordinator can allow approving one's own "
+                "requests with [bots] four_eyes = false in the organisation file"
+            )
         granted = _amount_of(amount if amount is not None else req.amount, req.unit)
         if granted is not None and req.amount is not None and granted > req.amount:
             raise CommandError(
