@@ -8,6 +8,7 @@ transaction ID is fixed by (event, revision), so an edit is never sent twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from bots.events.parsing import (
     resolve_local,
 )
 from bots.events.render import card_html, card_text, reminder_html, reminder_text
+from bots.examples import DatedExamples
 from messenger.bot import Bot, Context, notice_content, outbox_ref
 from messenger.commands import CommandError
 from messenger.errors import MessengerError
@@ -34,6 +36,7 @@ from messenger.store import Tx
 log = logging.getLogger(__name__)
 
 COORDINATOR_LEVEL = 50
+Example = Callable[[str, str, str], str]  # (date, time, zone) → a command line to copy
 
 
 def card_key(event_id: str) -> str:
@@ -70,6 +73,13 @@ class EventsBase(Bot):
         self._unresolved: dict[str, tuple[str, str]] | None = None  # outbox key → (kind, id)
         self._next_due: int | None = None
         self._reminders_changed = True
+        self.examples = DatedExamples(self.table)
+        self.examples.refresh(self.now_dt().date())
+
+    async def dispatch(self, ctx: Context) -> None:
+        """Fill dated help examples for today (the clock may have moved), then route."""
+        self.examples.refresh(self.now_dt().date())
+        await super().dispatch(ctx)
 
     # -- helpers for commands ---------------------------------------------------------------
 
@@ -141,29 +151,27 @@ class EventsBase(Bot):
             rec.scheduled.append(key)
 
     def local_start(
-        self, day: DateWord, at: time, zone: str, example: str
+        self, day: DateWord, at: time, zone: str, example: Example
     ) -> tuple[datetime, str | None]:
-        """The aware start for a date and wall-clock time in ``zone``: DST-checked, not past."""
+        """The aware start for a date and wall-clock time in ``zone``: DST-checked, not past.
+
+        ``example(date, time, zone)`` writes the corrected command for the hints (it is given
+        the user's own title by the caller, so the hint can be copied as it is).
+        """
         now = self.now_dt()
         local_today = now.astimezone(ZoneInfo(zone)).date()
         when = day.resolve(local_today)
         try:
             start, note = resolve_local(when, at, zone)
         except NonexistentTime as e:
-            fixed = (
-                example.replace("{date}", when.isoformat())
-                .replace("{time}", f"{e.suggestion:%H:%M}")
-                .replace("{zone}", zone)
-            )
+            fixed = example(when.isoformat(), f"{e.suggestion:%H:%M}", zone)
             raise CommandError(f"{e} e.g. {fixed}") from None
         if start <= now:
             local_now = now.astimezone(ZoneInfo(zone))
-            later = example.replace("{date}", (local_today + timedelta(days=1)).isoformat())
-            later = later.replace("{zone}", zone)
+            later = example((local_today + timedelta(days=1)).isoformat(), f"{at:%H:%M}", zone)
             raise CommandError(
                 f"{when.isoformat()} {at:%H:%M} in {zone} is in the past (it is now "
-                f"{local_now:%Y-%m-%d %H:%M} there); pick a later time, e.g. "
-                + later.replace("{time}", f"{at:%H:%M}")
+                f"{local_now:%Y-%m-%d %H:%M} there); pick a later time, e.g. {later}"
             )
         return start, note
 

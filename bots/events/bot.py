@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bots.events import ics
 from bots.events import model as m
-from bots.events.base import check_text
+from bots.events.base import Example, check_text
 from bots.events.model import Answer, EventRecord
 from bots.events.parsing import (
     DateWord,
@@ -24,13 +24,24 @@ from bots.events.parsing import (
 from bots.events.pollcmds import PollCommands
 from bots.events.polls import RESPONSE_TYPES
 from bots.events.render import LABEL, detail_text, list_line, when_for
+from bots.examples import fill_dates, quoted
 from messenger.bot import Context, thread_relation
 from messenger.commands import Arg, CommandError, Opt, command
 from messenger.errors import MessengerError
 from messenger.protocol import Notice
 from messenger.protocol.events import Rsvp
 
-CREATE_EXAMPLE = '!event create "Board meeting" {date} {time} {zone} --duration 2h'
+
+def create_example(title: str) -> Example:
+    """An ``!event create`` line for a date, time and zone, with the user's own title."""
+    return lambda day, at, zone: f"!event create {quoted(title)} {day} {at} {zone}"
+
+
+def edit_example(event_id: str) -> Example:
+    """An ``!event edit`` line for a new date, time and zone."""
+    return lambda day, at, zone: f"!event edit {event_id} --date {day} --time {at} --tz {zone}"
+
+
 ID = Arg("id", "the event's ID, e.g. E7", parse=parse_event_id)
 
 
@@ -58,7 +69,7 @@ class EventsBot(PollCommands):
         Opt("where", "place or video link", metavar='"PLACE"'),
         Opt("description", "a few words about it", metavar='"TEXT"'),
         summary="Plan an event; its card shows RSVPs and is kept up to date.",
-        example='!event create "Board meeting" 2026-12-03 14:00 Europe/Stockholm --duration 2h',
+        example='!event create "Board meeting" {date+7} 14:00 Europe/Stockholm --duration 2h',
     )
     async def create(
         self,
@@ -80,7 +91,7 @@ class EventsBot(PollCommands):
                 "No timezone given and you have not set yours, so I used UTC. "
                 "Set yours with !tz Europe/Stockholm, or name one after the time."
             )
-        start, note = self.local_start(date, time, zone, CREATE_EXAMPLE)
+        start, note = self.local_start(date, time, zone, create_example(title))
         if note:
             notes.insert(0, note)
         await self.create_event(
@@ -120,9 +131,9 @@ class EventsBot(PollCommands):
         chosen = sorted((r for r in upcoming if r.room in shared), key=lambda r: r.start_ms)
         where = "in the rooms you share with me" if all else "in this room"
         if not chosen:
-            text = (
-                f"No upcoming events {where}. Plan one: "
-                '!event create "Board meeting" 2026-12-03 14:00 Europe/Stockholm'
+            text = f"No upcoming events {where}. Plan one: " + fill_dates(
+                '!event create "Board meeting" {date+7} 14:00 Europe/Stockholm',
+                self.now_dt().date(),
             )
             await ctx.reply(text, data=self.info("event list"))
             return
@@ -215,7 +226,7 @@ class EventsBot(PollCommands):
             at = changes["time"] or rec.start.time()
             assert isinstance(day, DateWord)
             assert isinstance(at, time)
-            start, note = self.local_start(day, at, zone, CREATE_EXAMPLE)
+            start, note = self.local_start(day, at, zone, edit_example(id))
             rec.start_utc, rec.timezone = start.astimezone(UTC).isoformat(), zone
         await self.schedule_reminders(ctx.tx, rec)
         await m.save_event(ctx.tx, rec)

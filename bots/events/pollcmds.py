@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 
 from bots.events import model as m
 from bots.events import polls
-from bots.events.base import EventsBase, check_text
+from bots.events.base import EventsBase, Example, check_text
 from bots.events.model import PollRecord
 from bots.events.parsing import (
     DateWord,
@@ -18,11 +18,15 @@ from bots.events.parsing import (
     parse_zone,
 )
 from bots.events.render import fmt_day_time
+from bots.examples import quoted
 from messenger.bot import Context
 from messenger.commands import Arg, CommandError, Opt, command
 from messenger.protocol.events import PollSlot
 
-SLOT_EXAMPLE = '!event poll "Partner call" {date}T{time} {date}T16:00 --tz {zone}'
+
+def slot_example(title: str) -> Example:
+    """An ``!event poll`` line with the user's own title and slots from a date and time."""
+    return lambda day, at, zone: f"!event poll {quoted(title)} {day}T{at} {day}T16:00 --tz {zone}"
 
 
 def slot_label(start: datetime) -> str:
@@ -43,7 +47,7 @@ class PollCommands(EventsBase):
         Opt("tz", "zone of the slots (default: yours, see !tz)", parse=parse_zone, metavar="ZONE"),
         Opt("duration", "length of the meeting, e.g. 1h", parse=parse_duration, metavar="D"),
         summary="Ask the room when to meet with a native poll (Element shows it).",
-        example='!event poll "Partner call" 2026-12-03T14:00 2026-12-04T09:00 --close-in 2d',
+        example='!event poll "Partner call" {date+7}T14:00 {date+8}T09:00 --close-in 2d',
     )
     async def poll(
         self,
@@ -59,7 +63,7 @@ class PollCommands(EventsBase):
         zone = tz or await self.zone_of(ctx.tx, ctx.sender) or "UTC"
         starts = []
         for day, at in slots:
-            start, _note = self.local_start(day, at, zone, SLOT_EXAMPLE)
+            start, _note = self.local_start(day, at, zone, slot_example(title))
             starts.append(start)
         if len({s.timestamp() for s in starts}) != len(starts):
             raise CommandError("two slots are the same time; give each slot once")

@@ -13,7 +13,18 @@ BAD = [
     ('!event create "Summit" 2027-12-03 25:00', ["time '25:00'", "e.g. 14:00"]),
     ('!event create "Summit" 2027-12-03 14:00 Europe/Stokholm', ["Europe/Stockholm"]),
     ('!event create "Summit" 2027-12-03 14:00 Mars/Olympus', ["unknown timezone"]),
-    ('!event create "Summit" 2026-12-03 14:00 UTC', ["in the past", "e.g. !event create"]),
+    (  # the hint reuses the user's own title and proposes tomorrow (the clock is T0)
+        '!event create "Summit" 2026-12-03 14:00 UTC',
+        ["in the past", 'e.g. !event create "Summit" 2027-01-11 14:00 UTC'],
+    ),
+    (  # the usage example is dated from the bot's today (T0), never a fixed past date
+        "!event create",
+        ['Example: !event create "Board meeting" 2027-01-17 14:00 Europe/Stockholm'],
+    ),
+    (
+        '!event poll "Partner call" 2027-01-09T10:00 2027-01-12T10:00',
+        ["in the past", 'e.g. !event poll "Partner call" 2027-01-11T10:00'],
+    ),
     ('!event create "Summit" 2027-12-03 14:00 --duration forever', ["90m"]),
     ("!event show E99", ["no event E99", "e.g. !event show E1"]),
     ("!event show X1", ["not an event ID", "E7"]),
@@ -57,7 +68,7 @@ async def test_dst_nights_nonexistent_and_ambiguous_times(org_env: OrgEnv, membe
     gap = await command(alice, room, bot, '!event create "Night" 2027-03-28 02:30 Europe/Stockholm')
     body = gap["content"]["body"]
     assert "02:30 does not exist on 2027-03-28 in Europe/Stockholm" in body
-    assert '!event create "Board meeting" 2027-03-28 03:30 Europe/Stockholm' in body
+    assert '!event create "Night" 2027-03-28 03:30 Europe/Stockholm' in body
     assert card_states(alice, room, bot) == {}
 
     sent = await alice.send(room, '!event create "Night" 2027-10-31 02:30 Europe/Stockholm')
