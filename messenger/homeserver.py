@@ -18,11 +18,22 @@ from typing import Any
 
 import aiohttp
 
+from messenger import leftovers
 from messenger.errors import HomeserverError, MatrixError
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
+PID_FILE = "samverkan-synapse.pid"
+
+# Run as ``python -c PDEATHSIG OWNER_PID -m synapse.app.homeserver …`` on Linux: the kernel
+# sends Synapse SIGTERM when the process that started it dies, even by SIGKILL; then exec.
+PDEATHSIG = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, int(signal.SIGTERM), 0, 0, 0)\n"  # PR_SET_PDEATHSIG
+    "if os.getppid() != int(sys.argv[1]): sys.exit(0)\n"  # the owner died before prctl
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+)
 
 
 def free_port() -> int:
@@ -109,7 +120,9 @@ disable_existing_loggers: false
 class EmbeddedSynapse:
     """A Synapse child process bound to loopback, with its config and data under ``data_dir``.
 
-    A second start reuses the same data. ``stop`` terminates the whole process group.
+    A second start reuses the same data. ``stop`` terminates the whole process group. A
+    Synapse left running on this data by a killed owner is stopped before a new one starts;
+    on Linux the child also gets SIGTERM from the kernel when its owner dies.
     """
 
     def __init__(self, data_dir: Path, server_name: str = "localhost", port: int = 8008) -> None:
@@ -147,11 +160,72 @@ class EmbeddedSynapse:
         log_path = self.data_dir / "homeserver.log"
         (self.data_dir / "log.config").write_text(LOG_CONFIG.format(path=log_path))
 
+    @property
+    def pid_path(self) -> Path:
+        """``PID OWNER_PID`` of the running child, written as soon as it is spawned."""
+        return self.data_dir / PID_FILE
+
+    def leftovers(self) -> list[int]:
+        """Synapse processes on this data directory whose owner is gone (a killed run).
+
+        Raises HomeserverError if a live process of another owner runs it."""
+        config = str(self.config_path)
+        pids = set(leftovers.processes_with_arg(config))
+        recorded = leftovers.read_pid_file(self.pid_path)
+        if recorded and leftovers.alive(recorded[0]) and config in leftovers.cmdline(recorded[0]):
+            pids.add(recorded[0])
+        ours = self._proc.pid if self._proc and self._proc.returncode is None else None
+        found = []
+        for pid in sorted(pids - {ours}):
+            owner = recorded[1] if recorded and recorded[0] == pid else None
+            parent = leftovers.parent_of(pid)
+            if owner is not None and owner != os.getpid() and parent == owner:
+                raise HomeserverError(
+                    f"the homeserver of {self.data_dir} already runs as pid {pid}, started by "
+                    f"{leftovers.describe(owner)}; stop that first (or use it: it answers at "
+                    f"{self.url} once ready)"
+                )
+            found.append(pid)
+        return found
+
+    async def stop_leftovers(self) -> list[int]:
+        """Stop every Synapse left over on this data directory; return their process IDs."""
+        found = self.leftovers()
+        if not found:
+            return []
+        for pid in found:
+            log.warning(
+                "stopping a homeserver left over from an earlier run on %s: %s",
+                self.data_dir,
+                leftovers.describe(pid),
+            )
+        remaining = await leftovers.terminate(found)
+        if remaining:
+            raise HomeserverError(
+                f"a homeserver left over on {self.data_dir} does not stop: "
+                + ", ".join(leftovers.describe(p) for p in remaining)
+            )
+        self.pid_path.unlink(missing_ok=True)
+        return found
+
+    def check_port(self) -> None:
+        """A clear error if another program holds our port (Synapse would die on it)."""
+        if not leftovers.port_in_use(self.port):
+            return
+        holders = leftovers.listeners(self.port)
+        who = ", ".join(leftovers.describe(p) for p in holders) or "another program"
+        raise HomeserverError(
+            f"port {self.port} on 127.0.0.1 is in use by {who}, so the homeserver of "
+            f"{self.data_dir} cannot start; stop that program or set another [homeserver] port"
+        )
+
     async def start(self) -> None:
-        """Generate missing keys, start Synapse and wait until it answers."""
+        """Stop leftovers, generate missing keys, start Synapse and wait until it answers."""
         if self._proc is not None and self._proc.returncode is None:
             return
         self.write_config()
+        await self.stop_leftovers()
+        self.check_port()
         py = sys.executable
         base = [py, "-m", "synapse.app.homeserver", "-c", str(self.config_path)]
         gen = await asyncio.create_subprocess_exec(
@@ -163,18 +237,20 @@ class EmbeddedSynapse:
         out, _ = await gen.communicate()
         if gen.returncode != 0:
             raise HomeserverError(f"Synapse could not generate its keys:\n{out.decode()[-2000:]}")
+        if sys.platform == "linux":
+            base = [py, "-c", PDEATHSIG, str(os.getpid()), *base[1:]]
         self._proc = await asyncio.create_subprocess_exec(
             *base,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=open(self.data_dir / "homeserver.stderr", "ab"),  # noqa: ASYNC230, SIM115
             start_new_session=True,
         )
+        self.pid_path.write_text(f"{self._proc.pid} {os.getpid()}\n")
         try:
             await wait_ready(self.url, READY_TIMEOUT_S, self._proc)
         except BaseException:
             await self.stop()
             raise
-        (self.data_dir / "samverkan-synapse.pid").write_text(str(self._proc.pid))
         log.info("Synapse ready at %s (pid %s)", self.url, self._proc.pid)
 
     @property
@@ -182,21 +258,26 @@ class EmbeddedSynapse:
         """The child's process ID while it runs."""
         return self._proc.pid if self._proc and self._proc.returncode is None else None
 
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code if the child this object started has exited (not by ``stop``)."""
+        return self._proc.returncode if self._proc else None
+
     async def stop(self, timeout: float = 15.0) -> None:
         """Terminate Synapse (SIGTERM, then SIGKILL after ``timeout``) and reap it."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        (self.data_dir / "samverkan-synapse.pid").unlink(missing_ok=True)
-
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), timeout)
-        except TimeoutError:
+        if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        recorded = leftovers.read_pid_file(self.pid_path)
+        if proc is not None and recorded and recorded[0] == proc.pid:
+            self.pid_path.unlink(missing_ok=True)
 
     async def __aenter__(self) -> EmbeddedSynapse:
         await self.start()

@@ -94,6 +94,36 @@ async def retry_transient(
     return None
 
 
+class HomeserverWatch:
+    """Notices when ``up``'s own homeserver child exits, and restarts it (a few times)."""
+
+    RESTARTS = 3
+    WINDOW_S = 300.0
+
+    def __init__(self, synapse: EmbeddedSynapse | None) -> None:
+        self.synapse = synapse
+        self.exits: list[float] = []
+
+    async def check(self, stop: asyncio.Event) -> None:
+        """Restart an exited homeserver; MessengerError once it keeps exiting."""
+        hs = self.synapse
+        code = hs.exit_code if hs else None
+        if hs is None or code is None:
+            return
+        now = time.monotonic()
+        self.exits = [t for t in self.exits if now - t < self.WINDOW_S] + [now]
+        logs = f"{hs.data_dir / 'homeserver.log'} and homeserver.stderr"
+        if len(self.exits) > self.RESTARTS:
+            raise MessengerError(
+                f"the homeserver exited (code {code}) {len(self.exits)} times in "
+                f"{self.WINDOW_S / 60:.0f} minutes; giving up: see {logs}"
+            )
+        print(f"the homeserver exited unexpectedly (code {code}); restarting it", flush=True)
+        await retry_transient(hs.start, stop, "restarting the homeserver")
+        if hs.pid:
+            print(f"homeserver restarted at {hs.url} (pid {hs.pid})", flush=True)
+
+
 async def run_until_signal(
     settings: Settings,
     on_ready: Callable[[Any], Awaitable[None]] | None = None,
@@ -147,10 +177,15 @@ async def run_until_signal(
 
         if on_ready:
             await on_ready(deployment)
+        watch = HomeserverWatch(deployment.synapse if deployment.owns_synapse else None)
         while not stop.is_set():
             write_heartbeat(settings.home, runtime)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5)
+            for _ in range(5):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1)
+                if stop.is_set():
+                    break
+                await watch.check(stop)
             if runtime.failed.is_set():
                 raise MessengerError("a bot task failed; see the log above")
         print("stopping…", flush=True)
