@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from messenger.decryption import KEY_MISSING
 from messenger.events import Incoming
 
 STRUCTURED_PREFIX = "org.samverkan."
@@ -41,6 +42,7 @@ class Message:
     content: dict[str, Any]
     encrypted: bool = False
     verified: bool = False
+    device_deleted: bool = False
     decrypt_error: str | None = None
     thread_root: str | None = None
     reply_to: str | None = None
@@ -228,6 +230,20 @@ class Timeline:
         old = self.messages.get(inc.event_id)
         if old is not None and old.decrypt_error and not inc.decrypt_error:
             return self._late_key(old, inc)
+        if (
+            old is not None
+            and old.decrypt_error
+            and inc.decrypt_error
+            not in {
+                None,
+                KEY_MISSING,  # says less than any other reason: never replaces one
+                old.decrypt_error,
+            }
+        ):
+            old.decrypt_error = inc.decrypt_error  # a later attempt knows better why
+            old.touch()
+            self.version += 1
+            return {old.event_id}
         if self.knows(inc.event_id):
             return set()
         txn = inc.raw.get("unsigned", {}).get("transaction_id") if inc.raw else None
@@ -252,6 +268,7 @@ class Timeline:
             content=inc.content,
             encrypted=inc.encrypted or inc.type == "m.room.encrypted",
             verified=inc.device_verified,
+            device_deleted=inc.device_deleted,
             decrypt_error=inc.decrypt_error,
             thread_root=inc.thread_root,
             reply_to=inc.reply_to,
@@ -289,6 +306,7 @@ class Timeline:
             return {old.event_id} | self._add(inc, backfill=False, block=None)
         old.type, old.content, old.decrypt_error = inc.type, inc.content, None
         old.verified, old.reply_to = inc.device_verified, inc.reply_to
+        old.device_deleted, old.encrypted = inc.device_deleted, inc.encrypted
         old.structured = structured_of(inc.content, inc.sender, self.trusted)
         old.touch()
         self.version += 1

@@ -47,8 +47,10 @@ class MessageRenderer:
         me: str,
         tz: tzinfo | None,
         mention_names: list[str] | None = None,
+        room_encrypted: Callable[[], bool] | None = None,
     ) -> None:
         self.console = console
+        self.room_encrypted = room_encrypted or (lambda: True)
         self.names = names
         self.lookup = lookup
         self.me = me
@@ -79,6 +81,7 @@ class MessageRenderer:
             or msg.thread
             or msg.structured
             or msg.decrypt_error
+            or msg.device_deleted
             or msg.redacted
             or msg.pending
             or msg.failed
@@ -118,10 +121,17 @@ class MessageRenderer:
             strips.append(Strip([pad, Segment(line, style)]))
         return strips
 
+    def insecure(self, msg: Message) -> bool:
+        """A plaintext message in an encrypted room: the server could have forged it."""
+        return not msg.encrypted and not msg.is_state and self.room_encrypted()
+
     def _render(self, msg: Message, width: int, grouped: bool, in_thread: bool) -> list[Strip]:
         fast = self._plain(msg, width, grouped)
         if fast is not None:
             return fast
+        insecure = self.insecure(msg)
+        # The marks sit in the header: always show it for a message that carries one.
+        grouped = grouped and not insecure and not msg.device_deleted
         parts: list[RenderableType] = []
         header = Text(no_wrap=True, overflow="ellipsis")
         if msg.is_state:
@@ -133,8 +143,10 @@ class MessageRenderer:
             header.append(self.names(msg.sender), style=f"bold {name_colour(msg.sender)}")
             if msg.msgtype == "m.notice":
                 header.append(" bot", style="dim")
-            if not msg.encrypted:
-                header.append("  🔓 not encrypted", style="yellow")
+            if insecure:
+                header.append("  ⚠ not encrypted", style="bold red")
+            if msg.device_deleted:
+                header.append("  ⚠ sent from a deleted device", style="yellow")
             parts.append(header)
         body: list[RenderableType] = []
         if msg.reply_to and not (

@@ -82,6 +82,7 @@ class MainScreen(Screen[None]):
             self.client.me,
             self.sv.tz,
             [self.client.display_name(self.client.me, room_id)],
+            lambda: (info := self.client.info.get(room_id)) is None or info.encrypted,
         )
 
     def refresh_rooms(self) -> None:
