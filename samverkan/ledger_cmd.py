@@ -3,7 +3,9 @@
 ``export FILE`` reads the resources bot's sealed state store (it needs the passphrase) and
 writes the ledger as JSON Lines. ``verify FILE --key PUBKEY`` needs nothing but the file and
 the bot's public key (printed by ``!ledger verify`` and in every ``!report``): an auditor
-checks every signature and hash link offline. Exit codes: 0 intact, 1 broken, 2 unusable input.
+checks every signature and hash link offline. Exit codes: 0 intact, 1 broken, 2 unusable input
+(an empty file is unusable). Only ``--head`` (a head from a report or ``!ledger verify``) detects
+a file whose newest entries were cut off; without it the OK line says so.
 """
 
 from __future__ import annotations
@@ -21,6 +23,18 @@ from crypto.ledger import load_jsonl, verify_chain
 
 if TYPE_CHECKING:
     from messenger.config import Settings
+
+
+EMPTY = (
+    "the file holds no ledger entries; an export always has at least one. Export it again "
+    "where the bots run (samverkan ledger export FILE) and verify that file"
+)
+NO_HEAD_NOTE = (
+    "note: without --head, removing the newest entries cannot be detected (a file cut short "
+    "still verifies). Take the head from a transparency report (!report) or from !ledger verify "
+    "in the room, and check it is in this file: samverkan ledger verify {file} --key {key} "
+    "--head HASH"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,8 @@ def verify_text(
         head = verify_chain(entries, key)
     except LedgerError as e:
         return Verdict(False, 0, broken_index=e.index, problem=str(e))
+    if not entries:
+        return Verdict(False, 0, problem=EMPTY)
     if expect_head is None:
         return Verdict(True, len(entries), head)
     wanted = expect_head.strip().lower()
@@ -100,8 +116,11 @@ async def export_ledger(settings: Settings, out: Path) -> tuple[int, Verdict, st
             await store.close()
     except CryptoError as e:
         raise UsageProblem(f"cannot open the bot's store: {e}") from None
-    if key is None:
-        raise UsageProblem("the resources bot has not signed any ledger entry yet")
+    if key is None or not objects:
+        raise UsageProblem(
+            "the resources bot has not signed any ledger entry yet: nothing to export "
+            "(entries come with the first pool, request or comment)"
+        )
     try:
         entries = to_entries(objects)
     except CryptoError as e:
@@ -126,7 +145,14 @@ async def cmd_export(args: argparse.Namespace) -> int:
     print(f"verification key (Ed25519): {key}")
     if verdict.ok:
         print(f"head: {verdict.head}")
-        print(f"check it offline: samverkan ledger verify {args.file} --key {key}")
+        print(
+            f"check it offline: samverkan ledger verify {args.file} --key {key} "
+            f"--head {verdict.head}"
+        )
+        print(
+            "(take the head from a report or !ledger verify, not from this output, to catch "
+            "a file cut short later)"
+        )
         return 0
     print(f"WARNING: the ledger is broken at entry {verdict.broken_index}: {verdict.problem}")
     return 1
@@ -141,12 +167,20 @@ async def cmd_verify(args: argparse.Namespace) -> int:
         data = await asyncio.to_thread(Path(args.file).read_bytes)
     except OSError as e:
         raise UsageProblem(f"cannot read {args.file}: {e.strerror or e}") from None
+    if not data.strip():
+        raise UsageProblem(f"{args.file} is empty: {EMPTY}")
     verdict = verify_text(data, key, args.head)
     if verdict.ok:
         print(f"OK: {verdict.entries} entries; every signature and hash link verifies")
         print(f"head: {verdict.head}")
         if verdict.head_index is not None:
-            print(f"the expected head is entry {verdict.head_index}")
+            newer = verdict.entries - 1 - verdict.head_index
+            print(
+                f"the expected head is entry {verdict.head_index}"
+                + (f" ({newer} newer entries follow it)" if newer else " (the newest)")
+            )
+        else:
+            print(NO_HEAD_NOTE.format(file=args.file, key=args.key.strip()))
         return 0
     where = f" at entry {verdict.broken_index}" if verdict.broken_index is not None else ""
     print(f"FAILED{where}: {verdict.problem}")

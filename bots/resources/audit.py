@@ -104,7 +104,7 @@ class AuditCommands(ResourcesBase):
                 f"✅ ledger intact: {len(entries)} entries, every signature and link checks out.\n"
                 f"Head: {head}\nVerification key (Ed25519): {b64}\n"
                 f"Offline: samverkan ledger export FILE, then "
-                f"samverkan ledger verify FILE --key {b64}"
+                f"samverkan ledger verify FILE --key {b64} --head {head}"
             )
         else:
             text = (
