@@ -118,7 +118,7 @@ def only_synapse_is_child_of(up: Up) -> int:
 
 async def test_sigkilled_up_then_restart_and_sigterm_leaves_no_homeserver(tmp_path: Path) -> None:
     up = Up(tmp_path, free_port())
-    orphan: subprocess.Popen[bytes] | None = None
+    orphan: asyncio.subprocess.Process | None = None
     try:
         await up.running()
         first = only_synapse_is_child_of(up)
@@ -136,8 +136,8 @@ async def test_sigkilled_up_then_restart_and_sigterm_leaves_no_homeserver(tmp_pa
         # A leftover the kernel did not stop (another OS, an older version, a Synapse started by
         # hand on this data dir): the next up stops it and runs its own.
         config = up.home / "synapse" / "homeserver.yaml"
-        orphan = subprocess.Popen(
-            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config)],
+        orphan = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "synapse.app.homeserver", "-c", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -146,15 +146,14 @@ async def test_sigkilled_up_then_restart_and_sigterm_leaves_no_homeserver(tmp_pa
         await wait_ready(f"http://127.0.0.1:{up.port}", 90)
         await up.running()
         assert "left over from an earlier run" in up.text()
-        assert orphan.poll() is not None, "the leftover homeserver still runs"
+        await asyncio.wait_for(orphan.wait(), 5)  # the leftover was stopped
         third = only_synapse_is_child_of(up)
         assert third != orphan.pid
     finally:
         code = await up.sigterm()
-        if orphan and orphan.poll() is None:
+        if orphan and orphan.returncode is None:
             orphan.kill()
-        if orphan:
-            orphan.wait(10)
+            await orphan.wait()
     assert code == 0, up.text()[-3000:]
     assert "Traceback" not in up.text()
     await no_synapse_left(up.home, timeout=1)
