@@ -25,6 +25,7 @@ from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
 from messenger.outbox import OUTBOX_REF
+from messenger.poison import poison_check, poison_log
 from messenger.protocol import Notice, Structured
 from messenger.rooms import Rooms
 from messenger.session import Session
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 ROOM_STATE_TYPE = "org.samverkan.room"
 HANDLE_CHUNK = 64
+TRANSIENT_RETRIES = 3
+PLAINTEXT_NOTICE_NS = "plaintext-notice"
+PLAINTEXT_OK = frozenset({"m.reaction", "m.room.redaction"})
+"""Event types Element sends unencrypted even in encrypted rooms: honoured as RSVPs only."""
 
 
 def txn_for(*parts: str) -> str:
@@ -193,6 +198,7 @@ class Bot:
         self.primary = True
         self._joined_ts: dict[str, int] = {}
         self._groups: dict[str, Group | None] = {}
+        self._retries: dict[str, int] = {}
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
         self.backup = KeyBackup(session, self.cross_signing)
@@ -231,12 +237,15 @@ class Bot:
         user this bot verified). Unencrypted events and unknown devices never are."""
         if not event.encrypted or event.sender_device is None:
             return False
-        if event.device_verified:
-            return True
+        if event.device_verified or event.device_deleted:
+            return event.device_verified  # a deleted device: as trusted as it was then
         try:
-            return await self.cross_signing.device_trusted(event.sender, event.sender_device)
+            trusted = await self.cross_signing.device_trusted(event.sender, event.sender_device)
         except MessengerError:
             return False
+        if trusted:
+            self.session.note_device_trusted(event.sender, event.sender_device)
+        return trusted
 
     async def group_of(self, room_id: str) -> Group | None:
         """The working group or partnership a room belongs to (from its provisioning marker)."""
@@ -274,7 +283,12 @@ class Bot:
                 continue
             todo.append(event)
         await self._handle_all(todo)
-        await self.after_batch(batch)
+        try:
+            await self.after_batch(batch)
+        except (TransientError, RateLimited):
+            raise  # the batch is retried
+        except Exception:
+            log.exception("%s: after-batch work failed (the events stay handled)", self.user_id)
         self.session.wake_outbox()
         if self.backup.version is not None:
             try:
@@ -283,6 +297,8 @@ class Bot:
                 log.warning("%s: key backup upload failed (retried next sync): %s", self.user_id, e)
 
     async def _on_invite(self, room_id: str, inviter: str | None) -> None:
+        if not room_id.startswith("!"):
+            return
         if inviter == self.org.service_user_id():
             try:
                 await self.rooms.join(room_id)
@@ -317,25 +333,60 @@ class Bot:
             crash_point("command-committed")
 
     async def _handle(self, tx: Tx, event: Incoming, group: Group | None) -> None:
+        """Handle one event in its own savepoint. A failure is isolated: a transient one
+        (the network, the homeserver) fails the batch so it is retried, at most
+        ``TRANSIENT_RETRIES`` times for one event; anything else — or the last retry — undoes
+        the event's writes, answers once that it could not be handled, and marks it done,
+        so the events after it (in this room and others) go on."""
         try:
             async with tx.savepoint("event"):
+                poison_check(event.body)
                 await self.dispatch(Context(self, event, tx, group))
                 await tx.mark_processed(event.event_id)
+            return
+        except (TransientError, RateLimited) as e:
+            if self._retries.get(event.event_id, 0) < TRANSIENT_RETRIES:
+                self._retries[event.event_id] = self._retries.get(event.event_id, 0) + 1
+                log.warning(
+                    "%s: %s hit a transient failure (%s); the batch is retried",
+                    self.user_id,
+                    event.event_id,
+                    e,
+                )
+                raise
+            log.error("%s: giving up on %s after retries: %s", self.user_id, event.event_id, e)
         except Exception:
             log.exception("%s failed on %s", self.user_id, event.event_id)
-            ctx = Context(self, event, tx, group)
-            if event.is_message and is_command(event.body):
-                await ctx.fail(
-                    "something went wrong on our side; the command was not carried out. "
-                    "Please try again; if it keeps failing, tell a coordinator."
-                )
-            await tx.mark_processed(event.event_id)
+        self._retries.pop(event.event_id, None)
+        try:
+            async with tx.savepoint("failed"):
+                if event.is_message and is_command(event.body) and self._obeys(event, group):
+                    await Context(self, event, tx, group).fail(
+                        "something went wrong on our side; the command was not carried out. "
+                        "Please try again; if it keeps failing, tell a coordinator."
+                    )
+        except Exception:
+            log.exception("%s: could not say that %s failed", self.user_id, event.event_id)
+        await tx.mark_processed(event.event_id)
+
+    def _obeys(self, event: Incoming, group: Group | None) -> bool:
+        """Whether this bot acts on ``event`` at all: an organisation sender in an organisation
+        room, and — the rooms being encrypted — end-to-end encrypted from an authenticated
+        device of the sender (reactions and redactions excepted: RSVPs only)."""
+        if event.sender not in self.org_users() or group is None:
+            return False
+        if event.state_key is not None or event.type in PLAINTEXT_OK:
+            return True
+        return event.encrypted and event.sender_device is not None
 
     async def dispatch(self, ctx: Context) -> None:
         """Route one event: commands to their handlers, anything else to the hooks."""
         event = ctx.event
         if event.sender not in self.org_users() or ctx.group is None:
             return  # not the organisation's: ignored by design
+        if not self._obeys(event, ctx.group):
+            await self._ignore_unauthenticated(ctx)
+            return
         if not (
             event.is_message and event.content.get("msgtype") == "m.text" and is_command(event.body)
         ):
@@ -355,6 +406,40 @@ class Bot:
                 await ctx.fail(str(e))
             return
         await self._run_command(ctx, words)
+
+    async def _ignore_unauthenticated(self, ctx: Context) -> None:
+        """An event not end-to-end encrypted from an authenticated device, in an encrypted room:
+        the homeserver (or anyone with a member's token) could have forged it, so nothing is
+        done. Logged once per room and sender; one notice per room per hour at most."""
+        event = ctx.event
+        if event.type == "m.room.encrypted":
+            return  # undecryptable: retried when its key arrives, reported by the UTD notice
+        why = "unencrypted" if not event.encrypted else "from an unauthenticated device"
+        poison_log.note(
+            f"plaintext:{event.room_id}:{event.sender}",
+            "%s: ignoring %s %s event %s from %s in %s",
+            self.user_id,
+            why,
+            event.type,
+            event.event_id,
+            event.sender,
+            event.room_id,
+        )
+        if not self.primary or not (event.is_message and is_command(event.body)):
+            return
+        hour = ctx.event.ts // 3_600_000
+        key = f"{event.room_id}|{hour}"
+        if await ctx.tx.get(PLAINTEXT_NOTICE_NS, key) is not None:
+            return
+        await ctx.tx.put(PLAINTEXT_NOTICE_NS, key, {"at": event.ts})
+        text = (
+            f"I ignored a command from {event.sender} that was not end-to-end encrypted "
+            "(or not from a device of theirs I can authenticate). In this encrypted room only "
+            "encrypted messages count as commands, because the server could forge anything "
+            "else. Send it again from an app with encryption on (Element, the Samverkan TUI)."
+        )
+        content = notice_content(text, None, Notice(kind="error", bot=self.name), [event.sender])
+        await self.queue(ctx.tx, event.room_id, content, cause=f"plaintext:{key}")
 
     async def _run_command(self, ctx: Context, words: list[str]) -> None:
         head = words[0].lower() if words else ""

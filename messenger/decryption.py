@@ -1,9 +1,10 @@
 """Provides the decryption half of a Session: authenticating senders, rejecting replays,
 keeping undecryptable events and retrying them as keys arrive.
 
-A decrypted event is trusted only when its Megolm session came from a current device of its
-sender; an event whose key is missing is kept (sealed) and retried on every sync, a key is
-requested after ``KEY_REQUEST_AFTER_S`` and the bot is told once when it stays unreadable.
+A decrypted event is trusted only when its Megolm session came from a device of its sender
+that existed when the key arrived (a device signed out later keeps its messages readable).
+An event whose key is missing is kept (sealed) and retried on every sync, a key is requested
+after ``KEY_REQUEST_AFTER_S`` and the bot is told once when it stays unreadable.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 UNDECRYPTED_NS = "undecrypted"
 WITHHELD_NS = "withheld"
 INDEX_NS = "megolm-index"
+ORIGIN_NS = "key-origin"
 KEY_MISSING = "the room key has not arrived (yet)"
 KEY_REQUEST_AFTER_S = 5.0
 UNDECRYPTABLE_WAIT_S = 60.0
@@ -55,6 +57,9 @@ class DecryptionMixin:
 
     user_id: Any
     device_id: Any
+    key_origins: dict[str, dict[str, Any]]
+    """Megolm session ID → the device (and its keys) it came from, bound when it arrived."""
+    _origins_dirty: set[str]
 
     async def _note_withheld(self, to_device: list[dict[str, Any]]) -> None:
         for ev in to_device:
@@ -138,9 +143,9 @@ class DecryptionMixin:
                 raw=src,
             )
         encrypted = bool(getattr(ev, "decrypted", False))
-        device, verified, problem = (None, False, None)
+        device, verified, deleted, problem = (None, False, False, None)
         if encrypted:
-            device, verified, problem = self._authenticate(
+            device, verified, deleted, problem = self._authenticate(
                 room_id, ev.sender, getattr(ev, "sender_key", None), getattr(ev, "session_id", None)
             )
         inc = Incoming(
@@ -153,6 +158,7 @@ class DecryptionMixin:
             encrypted=encrypted,
             sender_device=device,
             device_verified=verified,
+            device_deleted=deleted,
             state_key=src.get("state_key"),
             raw=src,
         )
@@ -161,38 +167,135 @@ class DecryptionMixin:
             return self._rejected(inc, problem)
         return inc
 
-    def _authenticated_device(self, sender: str, sender_key: str | None) -> tuple[str | None, bool]:
-        """The sender's device owning the Olm identity key that sent the session, if known."""
-        device, verified, _ = self._authenticate(None, sender, sender_key, None)
-        return device, verified
-
     def _authenticate(
         self, room_id: str | None, sender: str, sender_key: str | None, session_id: str | None
-    ) -> tuple[str | None, bool, str | None]:
-        """(device, verified, problem) for a decrypted event claiming to come from ``sender``.
+    ) -> tuple[str | None, bool, bool, str | None]:
+        """(device, verified, deleted, problem) for a decrypted event claiming ``sender``.
 
-        The Megolm session must have come from a current device *of the event's sender*
-        (its Curve25519 key) and be signed by that device's Ed25519 key; otherwise the
-        ``sender`` field is not backed by cryptography (a spoofed or replayed event, or a
-        deleted device) and ``problem`` says why.
+        The Megolm session must have come from a device *of the event's sender* (its
+        Curve25519 key) and be signed by that device's Ed25519 key; otherwise the ``sender``
+        field is not backed by cryptography (a spoofed or replayed event) and ``problem`` says
+        why. A device signed out since is still that sender's device for the keys it sent
+        while it existed: the binding made when the key arrived (``key_origins``) holds.
         """
         olm = self.client.olm
         if sender_key is None or olm is None:
-            return None, False, "the event names no sending device key"
+            return None, False, False, "the event names no sending device key"
         own = olm.account.identity_keys
         if sender == self.user_id and sender_key == own["curve25519"]:
-            return self.device_id, True, None
+            return self.device_id, True, False, None
+        session = (
+            olm.inbound_group_store.get(room_id, sender_key, session_id)
+            if room_id and session_id
+            else None
+        )
         for device in self.client.device_store.active_user_devices(sender):
             if device.curve25519 != sender_key:
                 continue
-            if room_id and session_id:
-                session = olm.inbound_group_store.get(room_id, sender_key, session_id)
-                if session is not None and session.ed25519 != device.ed25519:
-                    return None, False, f"the room key is not signed by {sender}'s device"
-            return device.id, bool(olm.is_device_verified(device)), None
+            if session is not None and session.ed25519 != device.ed25519:
+                return None, False, False, f"the room key is not signed by {sender}'s device"
+            verified = bool(olm.is_device_verified(device))
+            if session is not None and session_id and not session.forwarding_chain:
+                self._bind_origin(session_id, sender, device.id, sender_key, device.ed25519)
+            return device.id, verified, False, None
+        origin = self.key_origins.get(session_id or "")
+        if (
+            origin is not None
+            and session is not None
+            and origin["sender"] == sender
+            and origin["curve25519"] == sender_key
+            and origin["ed25519"] == session.ed25519
+        ):
+            return origin["device"], bool(origin.get("verified")), True, None
         if sender not in olm.tracked_users:
-            return None, False, None  # devices not fetched yet: unauthenticated, not refuted
-        return None, False, f"{sender} has no current device owning the key that encrypted this"
+            return None, False, False, None  # devices not fetched yet: not authenticated
+        return (
+            None,
+            False,
+            False,
+            f"{sender} has no device we knew when the key arrived that owns the key "
+            "that encrypted this",
+        )
+
+    def _bind_origin(
+        self,
+        session_id: str,
+        sender: str,
+        device_id: str,
+        curve25519: str,
+        ed25519: str,
+        verified: bool = False,
+    ) -> None:
+        """Remember which device a room key came from, while that device exists."""
+        if session_id in self.key_origins:
+            return
+        self.key_origins[session_id] = {
+            "sender": sender,
+            "device": device_id,
+            "curve25519": curve25519,
+            "ed25519": ed25519,
+            "verified": verified,
+        }
+        self._origins_dirty.add(session_id)
+
+    def note_device_trusted(self, user_id: str, device_id: str) -> None:
+        """Record that a device was trusted (verified) while it existed: the keys it sent
+        keep that trust after it is signed out."""
+        for session_id, origin in self.key_origins.items():
+            if (
+                origin["sender"] == user_id
+                and origin["device"] == device_id
+                and not origin.get("verified")
+            ):
+                origin["verified"] = True
+                self._origins_dirty.add(session_id)
+
+    async def _bind_arrivals(self) -> None:
+        """Bind the room keys that arrived in this sync to the devices that sent them (their
+        device keys fetched first where unknown); persist every new binding."""
+        client, olm = self.client, self.client.olm
+        arrivals = list(getattr(client, "key_arrivals", []))
+        if olm is not None and arrivals:
+            unknown = {ev.sender for ev in arrivals if self._device_by_key(ev) is None}
+            if unknown:
+                olm.users_for_key_query.update(unknown)
+                try:
+                    await guarded(client.keys_query(), "querying keys")
+                except MessengerError as e:
+                    log.warning("%s: device query for new room keys failed: %s", self.user_id, e)
+            for ev in arrivals:
+                device = self._device_by_key(ev)
+                session = olm.inbound_group_store.get(ev.room_id, ev.sender_key, ev.session_id)
+                if device is None or session is None or session.ed25519 != device.ed25519:
+                    continue
+                self._bind_origin(
+                    ev.session_id,
+                    ev.sender,
+                    device.id,
+                    ev.sender_key,
+                    device.ed25519,
+                    bool(olm.is_device_verified(device)),
+                )
+            client.key_arrivals.clear()
+        await self._save_origins()
+
+    def _device_by_key(self, ev: Any) -> Any:
+        """The sender's device (current or signed out since we saw it) owning the Olm key
+        that sent a room key: only that device holds the key's private half."""
+        store = self.client.olm.device_store
+        devices = store[ev.sender].values() if ev.sender in store.users else []
+        return next((d for d in devices if d.curve25519 == ev.sender_key), None)
+
+    async def _save_origins(self) -> None:
+        if not self._origins_dirty:
+            return
+        async with self.store.transaction() as tx:
+            for session_id in self._origins_dirty:
+                await tx.put(ORIGIN_NS, session_id, self.key_origins[session_id])
+        self._origins_dirty.clear()
+
+    async def _load_origins(self) -> None:
+        self.key_origins = dict(await self.store.items(ORIGIN_NS))
 
     def incoming(self, room_id: str, event: Any) -> Incoming:
         """Our view of a nio event (e.g. from back-pagination), authenticated and decrypted."""

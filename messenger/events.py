@@ -12,7 +12,9 @@ class Incoming:
 
     ``sender_device`` is the device whose Olm-authenticated key sent the Megolm session,
     not a field the sender could write; it is None when the event was not encrypted or the
-    device is unknown. ``decrypt_error`` is set when the event could not be decrypted.
+    device is unknown. ``device_deleted`` is set when that device has been signed out since
+    its room key arrived (the key is still authenticated against the device as it was then).
+    ``decrypt_error`` is set when the event could not be decrypted.
     """
 
     room_id: str
@@ -24,6 +26,7 @@ class Incoming:
     encrypted: bool = False
     sender_device: str | None = None
     device_verified: bool = False
+    device_deleted: bool = False
     decrypt_error: str | None = None
     state_key: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -23,7 +23,13 @@ from typing import Any
 from uuid import uuid4
 
 import aiohttp
-from nio import AsyncClient, KeysUploadResponse, SyncResponse
+from nio import (
+    AsyncClient,
+    ForwardedRoomKeyEvent,
+    KeysUploadResponse,
+    RoomKeyEvent,
+    SyncResponse,
+)
 from nio.api import Api
 from nio.crypto.sessions import OutboundGroupSession
 from nio.exceptions import LocalProtocolError
@@ -32,6 +38,7 @@ from nio.rooms import MatrixRoom
 
 from messenger.errors import TransientError
 from messenger.faults import crash_point
+from messenger.poison import poison_log
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,8 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         self.rotation: dict[str, dict[str, Any]] = {}  # room ID → m.room.encryption content
         self._withheld_sent: set[tuple[str, str, str]] = set()
         self.megolm_indices: dict[str, tuple[str, str, int]] = {}
+        self.key_arrivals: list[RoomKeyEvent] = []
+        """Room keys received over Olm since the session last looked (``Session`` drains it)."""
         """event ID → (sender key, session ID, message index) of events decrypted lately."""
 
     def load_store(self) -> None:
@@ -89,6 +98,29 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
             return bool(index_ok(message_index, event))
 
         olm.message_index_ok = remember_index
+
+    # -- to-device input -----------------------------------------------------------------
+
+    def _handle_decrypt_to_device(self, event: Any) -> Any:
+        """nio's to-device handling, one event at a time, never raising: a malformed or
+        undecryptable to-device event from anyone (any local account, any federating server)
+        is logged (rate-limited) and dropped, so it cannot stop the sync loop. A room key that
+        arrives from a device we know is remembered with that device (``key_arrivals``)."""
+        try:
+            decrypted = super()._handle_decrypt_to_device(event)
+        except Exception as e:  # noqa: BLE001 - remote input: never let it end the process
+            poison_log.note(
+                f"to-device:{getattr(event, 'sender', '?')}:{e.__class__.__name__}",
+                "dropping a to-device event from %s (%s): %s: %s",
+                getattr(event, "sender", "?"),
+                getattr(event, "source", {}).get("type", "?"),
+                e.__class__.__name__,
+                e,
+            )
+            return None
+        if isinstance(decrypted, RoomKeyEvent) and not isinstance(decrypted, ForwardedRoomKeyEvent):
+            self.key_arrivals.append(decrypted)
+        return decrypted
 
     # -- responses ----------------------------------------------------------------------
 
@@ -214,6 +246,16 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
             room = MatrixRoom(room_id, self.user_id, room_id in self.encrypted_rooms)
             self.rooms[room_id] = room
         return room
+
+    def track_members(self, room_id: str) -> None:
+        """Queue a device query for every member (joined or invited) whose devices we do not
+        track yet, so a room key is never shared before a new member's devices are known
+        (the spec's "members being tracked" rule)."""
+        olm, room = self.olm, self.rooms.get(room_id)
+        if olm is None or room is None:
+            return
+        untracked = set(room.users) - olm.tracked_users - {self.user_id}
+        olm.users_for_key_query.update(untracked)
 
     def apply_rotation(self, room_id: str) -> None:
         """Set the outbound session's limits from the room's ``m.room.encryption`` content."""

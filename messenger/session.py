@@ -27,7 +27,6 @@ from messenger.decryption import (
 )
 from messenger.errors import (
     AuthError,
-    MatrixError,
     MessengerError,
     TransientError,
     check,
@@ -87,6 +86,9 @@ class Session(OutboxMixin, DecryptionMixin):
         self.undecryptable_wait_s = UNDECRYPTABLE_WAIT_S
         self._pickle_key = ""
         self._outbound_sig: dict[str, tuple[Any, ...]] = {}
+        self._send_attempts: dict[str, int] = {}
+        self.key_origins: dict[str, dict[str, Any]] = {}
+        self._origins_dirty: set[str] = set()
 
     @property
     def user_id(self) -> str:
@@ -168,6 +170,7 @@ class Session(OutboxMixin, DecryptionMixin):
         """Reload what nio keeps only in memory: outbound Megolm sessions, rotation settings."""
         client = self.client
         assert isinstance(client, E2EEClient)
+        await self._load_origins()
         for room_id, content in await self.store.items(ENCRYPTION_NS):
             client.rotation[room_id] = content
         for room_id, data in await self.store.items(OUTBOUND_NS):
@@ -292,10 +295,12 @@ class Session(OutboxMixin, DecryptionMixin):
         self._need_full_state = False
 
         crash_point("sync-received")
+        await self._bind_arrivals()
         batch = await self._batch(resp, initial=token is None)
         await self._retry_undecrypted(batch)
         await handler(batch)
         await self._persist_outbound()
+        await self._save_origins()
         await self.store.put("session", "sync_token", resp.next_batch)
         self.sync_ok = True
         self.synced.set()
@@ -308,12 +313,15 @@ class Session(OutboxMixin, DecryptionMixin):
             try:
                 await self.sync_once(handler)
                 delays = backoff_delays()
-            except (TransientError, MatrixError) as e:
-                if isinstance(e, AuthError):
-                    raise
+            except AuthError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the loop outlives any one bad batch
                 self.sync_ok = False
                 delay = next(delays)
-                log.warning("%s: sync failed (%s); retrying in %.1f s", self.user_id, e, delay)
+                if isinstance(e, MessengerError):
+                    log.warning("%s: sync failed (%s); retrying in %.1f s", self.user_id, e, delay)
+                else:
+                    log.exception("%s: a sync failed; retrying in %.1f s", self.user_id, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
 

@@ -275,6 +275,18 @@ class StateStore:
         async with self._lock:
             return await self._sent_event_id(key)
 
+    async def given_up(self, key: str) -> bool:
+        """Whether every message queued under ``key`` was given up (refused for good)."""
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT COUNT(*), SUM(event_id IS NULL OR event_id != '') FROM outbox WHERE key=?",
+                (key,),
+            ) as cur,
+        ):
+            row = await cur.fetchone()
+        return bool(row and row[0] and not row[1])
+
     async def _sent_event_id(self, key: str) -> str | None:
         async with self._db.execute(
             "SELECT event_id FROM outbox WHERE key=? AND event_id IS NOT NULL AND event_id != ''"

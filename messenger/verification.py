@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 from messenger.errors import MessengerError
 from messenger.events import Incoming
-from messenger.sasflow import (  # noqa: F401 -- re-exported: callers import them from here
+from messenger.poison import poison_log
+from messenger.sasflow import (  # re-exported: callers import them from here
     EARLY_MAX,
     PREFIX,
     REFUSED,
@@ -35,6 +36,9 @@ from messenger.session import Session
 from messenger.trust import CrossSigning
 
 log = logging.getLogger(__name__)
+
+__all__ = ["EARLY_MAX", "PREFIX", "REFUSED", "REQUEST", "SAS", "TIMEOUT_S", "Verification"]
+__all__ += ["VerificationManager", "is_verification_event"]
 
 
 class VerificationManager:
@@ -120,27 +124,45 @@ class VerificationManager:
                 m for m in olm.outgoing_to_device_messages if not m.type.startswith(PREFIX)
             ]
         for ev in to_device:
-            event_type = ev.get("type", "")
-            if not event_type.startswith(PREFIX):
-                continue
-            content = ev.get("content", {})
-            txn = content.get("transaction_id")
-            if olm is not None and txn:
-                olm.key_verifications.pop(txn, None)  # nio's legacy SAS must not answer too
-            sender = ev.get("sender", "")
-            if event_type == REQUEST:
-                if time.time() * 1000 - content.get("timestamp", 0) > TIMEOUT_S * 1000:
-                    continue
-                await self._on_request(
-                    Verification(
-                        self, sender, content.get("from_device", ""), txn, we_requested=False
-                    )
+            try:
+                await self._to_device(ev, olm)
+            except Exception as e:  # noqa: BLE001 - remote input: drop it, never stop the sync
+                poison_log.note(
+                    f"verification:{ev.get('sender')}",
+                    "dropping a verification message from %s: %s: %s",
+                    ev.get("sender"),
+                    e.__class__.__name__,
+                    e,
                 )
-                continue
-            flow = self.flows.get(txn or "")
-            if flow is None or flow.room_id is not None or sender != flow.other_user:
-                continue
-            await self._advance(flow, event_type, content)
+
+    async def _to_device(self, ev: dict[str, Any], olm: Any) -> None:
+        """One to-device event: a verification request or the next step of a flow."""
+        event_type = ev.get("type", "")
+        if not isinstance(event_type, str) or not event_type.startswith(PREFIX):
+            return
+        content = ev.get("content")
+        if not isinstance(content, dict):
+            return
+        txn = content.get("transaction_id")
+        if olm is not None and txn:
+            olm.key_verifications.pop(txn, None)  # nio's legacy SAS must not answer too
+        sender = ev.get("sender", "")
+        if event_type == REQUEST:
+            stamp = content.get("timestamp", 0)
+            if not isinstance(stamp, int | float) or not isinstance(txn, str):
+                return
+            if time.time() * 1000 - stamp > TIMEOUT_S * 1000:
+                return
+            await self._on_request(
+                Verification(
+                    self, sender, str(content.get("from_device", "")), txn, we_requested=False
+                )
+            )
+            return
+        flow = self.flows.get(txn if isinstance(txn, str) else "")
+        if flow is None or flow.room_id is not None or sender != flow.other_user:
+            return
+        await self._advance(flow, event_type, content)
 
     async def handle_room(self, events: list[Incoming], initial: bool = False) -> list[Incoming]:
         """Feed the timeline events of one sync; return the others (not verification events).
@@ -155,8 +177,14 @@ class VerificationManager:
             elif ev.sender != self.user_id and not (initial and ev.type == "m.room.message"):
                 try:
                     await self._room_event(ev)
-                except MessengerError as e:
-                    log.warning("in-room verification %s failed: %s", ev.event_id, e)
+                except Exception as e:  # noqa: BLE001 - remote input: drop it, never stop
+                    poison_log.note(
+                        f"verification:{ev.room_id}:{ev.sender}",
+                        "in-room verification %s failed: %s: %s",
+                        ev.event_id,
+                        e.__class__.__name__,
+                        e,
+                    )
         return rest
 
     async def _room_event(self, ev: Incoming) -> None:
