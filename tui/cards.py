@@ -14,6 +14,7 @@ from rich.text import Text
 from messenger.protocol.events import EventCard, PollCard
 from messenger.protocol.resources import RequestCard
 from messenger.protocol.translation import Translation
+from tui.money import show_amount
 
 RSVP_MARK = {"yes": "✅", "maybe": "❔", "no": "❌"}
 STATUS_STYLE = {
@@ -27,6 +28,21 @@ STATUS_STYLE = {
     "prompted": "bold yellow",
     "translated": "bold green",
 }
+
+
+def ms_time(ms: int | None, tz: tzinfo | None, fmt: str = "%a %d %b %H:%M") -> str:
+    """A timestamp (ms) in the viewer's timezone."""
+    return "—" if ms is None else datetime.fromtimestamp(ms / 1000, tz).strftime(fmt)
+
+
+def request_amount(r: RequestCard) -> str:
+    """The granted amount once approved (and what was asked, when it differs), as bots write it."""
+    if r.granted is not None and r.status in {"approved", "fulfilled"}:
+        granted = show_amount(r.granted, r.unit)
+        if r.amount is not None and r.amount != r.granted:
+            return f"{granted} (of {show_amount(r.amount, r.unit)} asked)"
+        return granted
+    return show_amount(r.amount, r.unit) if r.amount is not None else r.unit
 
 
 def local_time(iso: str, tz: tzinfo | None, fmt: str = "%a %d %b %H:%M") -> str:
@@ -70,18 +86,19 @@ def event_card(e: EventCard, tz: tzinfo | None) -> Panel:
     )
 
 
-def request_card(r: RequestCard, names: Any) -> Panel:
-    """A resource request with its status and who decided."""
-    amount = f"{r.amount} {r.unit}" if r.amount else r.unit
+def request_card(r: RequestCard, names: Any, tz: tzinfo | None = None) -> Panel:
+    """A resource request with its status and who decided, times in the viewer's zone."""
     rows: list[tuple[str, Text | str]] = [
         ("what", r.what),
-        ("amount", amount + (f" (granted {r.granted})" if r.granted else "")),
+        ("amount", request_amount(r)),
         ("by", r.by or "—"),
-        ("from", names(r.requester)),
+        ("from", f"{names(r.requester)}, {ms_time(r.created_at, tz)}"),
         ("status", _status(r.status)),
     ]
     if r.decided_by:
-        rows.append(("decided", names(r.decided_by)))
+        rows.append(("decided", f"{names(r.decided_by)}, {ms_time(r.decided_at, tz)}"))
+    if r.fulfilled_by:
+        rows.append(("fulfilled", f"{names(r.fulfilled_by)}, {ms_time(r.fulfilled_at, tz)}"))
     if r.reason:
         rows.append(("reason", r.reason))
     style = {"open": "yellow", "approved": "green", "denied": "red"}.get(r.status, "cyan")
@@ -148,7 +165,7 @@ def card_for(
         if (raw := structured.get(EventCard.KEY)) is not None:
             return event_card(EventCard.model_validate(raw), tz)
         if (raw := structured.get(RequestCard.KEY)) is not None:
-            return request_card(RequestCard.model_validate(raw), names)
+            return request_card(RequestCard.model_validate(raw), names, tz)
         if (raw := structured.get(Translation.KEY)) is not None:
             return translation_card(Translation.model_validate(raw), names)
         if (raw := structured.get(PollCard.KEY)) is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
@@ -16,6 +17,7 @@ from textual.strip import Strip
 
 from messenger.timeline import Message
 from tui.cards import card_for
+from tui.htmltext import html_to_text
 
 NAME_COLOURS = ["#e06c75", "#98c379", "#e5c07b", "#61afef", "#c678dd", "#56b6c2", "#d19a66"]
 CARD_KEYS = {"org.samverkan.event", "org.samverkan.request", "org.samverkan.poll"}
@@ -23,6 +25,23 @@ GUTTER = 7
 MENTION_BG = Style(bgcolor="#3b2f00")
 DIM = Style(dim=True)
 ITALIC = Style(italic=True)
+UTC_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}) UTC\b")
+"""How the bots write a moment in their text (``2026-12-03 14:05 UTC``)."""
+
+
+def local_stamps(text: str, tz: tzinfo | None) -> str:
+    """The bots' UTC moments in ``text`` in the viewer's timezone (``2026-12-03 15:05 CET``)."""
+    if tz is None:
+        return text
+
+    def local(m: re.Match[str]) -> str:
+        try:
+            at = datetime.fromisoformat(f"{m[1]}T{m[2]}:{m[3]}:00").replace(tzinfo=UTC)
+        except ValueError:
+            return m[0]
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    return UTC_STAMP.sub(local, text)
 
 
 def name_colour(user_id: str) -> str:
@@ -56,7 +75,7 @@ class MessageRenderer:
         self.me = me
         self.tz = tz
         self.mention_names = mention_names or []
-        self._cache: dict[tuple[str, int, int, bool, bool], list[Strip]] = {}
+        self._cache: dict[tuple[str, int, int, bool, bool, int], list[Strip]] = {}
 
     def time(self, ts: int) -> str:
         """HH:MM in the viewer's timezone."""
@@ -66,7 +85,16 @@ class MessageRenderer:
         self, msg: Message, width: int, grouped: bool, in_thread: bool = False
     ) -> list[Strip]:
         """The message's lines at ``width`` (cached)."""
-        key = (msg.event_id, msg.version, width, grouped, in_thread)
+        latest = self.lookup(msg.thread[-1]) if msg.thread and not in_thread else None
+        # The thread summary shows the latest reply: its edits change the root's lines too.
+        key = (
+            msg.event_id,
+            msg.version,
+            width,
+            grouped,
+            in_thread,
+            latest.version if latest else -1,
+        )
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._render(msg, width, grouped, in_thread)
@@ -86,6 +114,7 @@ class MessageRenderer:
             or msg.pending
             or msg.failed
             or msg.edited
+            or msg.html
             or msg.msgtype not in {"m.text", "m.notice"}
             or not msg.encrypted
             or (msg.sender != self.me and self._mentions_me(msg))
@@ -168,13 +197,36 @@ class MessageRenderer:
                 line.append(" ")
             body.append(line)
         if msg.thread and not in_thread:
-            n = len(msg.thread)
-            body.append(
-                Text(f"🧵 {n} repl{'y' if n == 1 else 'ies'} — press t to open", style="cyan")
-            )
+            body.extend(self._thread_summary(msg))
         parts.extend(Padding(b, (0, 0, 0, GUTTER)) for b in body)
         mention = msg.sender != self.me and self._mentions_me(msg)
         return self._strips(parts, width, MENTION_BG if mention else None)
+
+    def _thread_summary(self, msg: Message) -> list[RenderableType]:
+        """Element's thread summary: how many replies, and the latest one's first line."""
+        n = len(msg.thread)
+        out: list[RenderableType] = []
+        latest = self.lookup(msg.thread[-1])
+        if latest is not None:
+            line = Text("🧵 ", style="cyan", no_wrap=True, overflow="ellipsis")
+            line.append(self.names(latest.sender), style=f"bold {name_colour(latest.sender)}")
+            line.append(f": {excerpt(self._text_of(latest), 200)}")
+            out.append(line)
+        count = f"{n} repl{'y' if n == 1 else 'ies'}"
+        out.append(Text(f"{'   ' if out else '🧵 '}{count} — press t to open", style="dim cyan"))
+        return out
+
+    def _text_of(self, msg: Message) -> str:
+        """What a message says, in one plain string (for quotes and summaries)."""
+        if msg.decrypt_error:
+            return "🔒 unable to decrypt"
+        if msg.redacted:
+            return "🗑 message deleted"
+        body = html_to_text(msg.html).plain if msg.html else msg.body
+        return local_stamps(body, self.tz) if self._from_bot(msg) else body
+
+    def _from_bot(self, msg: Message) -> bool:
+        return bool(msg.structured) or msg.msgtype == "m.notice"
 
     def _body(self, msg: Message) -> list[RenderableType]:
         if msg.decrypt_error:
@@ -186,13 +238,19 @@ class MessageRenderer:
         out: list[RenderableType] = []
         card = card_for(msg.structured, self.tz, self.names) if msg.structured else None
         if not (card is not None and CARD_KEYS & msg.structured.keys()):
-            text = msg.body
-            if msg.msgtype == "m.emote":
-                text = f"* {self.names(msg.sender)} {text}"
             style = "italic" if msg.msgtype == "m.notice" else ""
             if msg.structured.get("org.samverkan.notice", {}).get("kind") == "error":
                 style = "yellow"
-            t = Text(text, style=style)
+            html = msg.html
+            if html and self._from_bot(msg):
+                html = local_stamps(html, self.tz)
+            if html:
+                t = html_to_text(html, style)
+            else:
+                t = Text(local_stamps(msg.body, self.tz) if self._from_bot(msg) else msg.body)
+                t.stylize(style)
+            if msg.msgtype == "m.emote":
+                t = Text(f"* {self.names(msg.sender)} ", style=style) + t
             if msg.edited:
                 t.append(" (edited)", style="dim")
             out.append(t)

@@ -14,6 +14,8 @@ SECTIONS = [
     ("partnership", "Partnerships"),
     ("other", "Other rooms"),
 ]
+LABEL_WIDTH = 30
+"""Cells a room's line may use in the list (its width less padding and scrollbar)."""
 SHIELDS = {
     "verified": ("🛡", "green", "encrypted; every device verified"),
     "unverified": ("⚠", "yellow", "encrypted; unverified devices present"),
@@ -21,16 +23,19 @@ SHIELDS = {
 }
 
 
-def room_label(room: RoomInfo, width: int = 30) -> Text:
-    """``🛡 Nordic policy      3 @1``."""
+def room_label(room: RoomInfo, width: int = LABEL_WIDTH) -> Text:
+    """``🛡 Nordic policy  @1  3 ``: one line; a long name ends in an ellipsis, badges stay."""
     icon, colour, _ = SHIELDS.get(room.shield, SHIELDS["unverified"])
-    label = Text(f"{icon} ", style=colour)
-    label.append(room.name, style="bold" if room.unread else "")
+    label = Text(f"{icon} ", style=colour, no_wrap=True, overflow="ellipsis")
     badges = Text()
     if room.mentions:
         badges.append(f" @{room.mentions} ", style="bold white on red")
     if room.unread:
         badges.append(f" {room.unread} ", style="bold black on cyan")
+    name = Text(room.name, style="bold" if room.unread else "")
+    room_for_name = width - label.cell_len - (badges.cell_len + 1 if badges else 0)
+    name.truncate(max(4, room_for_name), overflow="ellipsis")
+    label.append_text(name)
     if badges:
         label.append(" ")
         label.append_text(badges)

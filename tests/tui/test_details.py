@@ -1,0 +1,116 @@
+"""Small things a coordinator sees: thread summaries, formatted text, local times, room names,
+amounts as the bots write them (rendered offline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from bots.resources.model import show_amount as bots_show_amount
+from messenger.client import RoomInfo, markdown_content
+from messenger.events import Incoming
+from messenger.protocol.resources import RequestCard
+from messenger.timeline import Timeline
+from tests.tui.fixtures import ME, METTE, NAMES, NORDIC, RESOURCES, T0, TZ, request_card, text
+from tui.cards import request_amount
+from tui.money import show_amount
+from tui.render import MessageRenderer
+from tui.widgets.roomlist import LABEL_WIDTH, room_label
+
+
+def renderer(tl: Timeline) -> MessageRenderer:
+    return MessageRenderer(Console(width=100), lambda u: NAMES.get(u, u), tl.get, ME, TZ)
+
+
+def lines(tl: Timeline, event_id: str) -> list[str]:
+    msg = tl.get(event_id)
+    assert msg is not None
+    return [s.text.rstrip() for s in renderer(tl).lines(msg, 100, False)]
+
+
+def ev(n: int, sender: str, content: dict[str, Any]) -> Incoming:
+    return Incoming(NORDIC, f"$d{n}", sender, "m.room.message", content, T0 + n, True)
+
+
+def in_thread(root: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {**content, "m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+
+
+def test_a_commands_answer_shows_under_it() -> None:
+    tl = Timeline(NORDIC, ME)
+    answer = {"msgtype": "m.notice", "body": "🏓 pong — all bots answer\nsecond line"}
+    tl.add_live([ev(1, ME, text("!ping")), ev(2, RESOURCES, in_thread("$d1", answer))])
+    shown = lines(tl, "$d1")
+    assert any("🧵 resources: 🏓 pong — all bots answer" in line for line in shown), shown
+    assert not any("second line" in line for line in shown)
+    assert any("1 reply — press t to open" in line for line in shown)
+    # A later reply (or an edit of the latest) replaces the summary.
+    tl.add_live([ev(3, METTE, in_thread("$d1", text("thanks!")))])
+    shown = lines(tl, "$d1")
+    assert any("🧵 Mette: thanks!" in line for line in shown), shown
+    assert any("2 replies" in line for line in shown)
+
+
+def test_own_markdown_is_shown_formatted() -> None:
+    tl = Timeline(NORDIC, ME)
+    tl.local_echo("txn1", ME, markdown_content("Hello from the **TUI**"), T0)
+    msg = tl.get("txn1")
+    assert msg is not None
+    strips = renderer(tl).lines(msg, 100, False)
+    assert any("Hello from the TUI" in s.text for s in strips)
+    assert not any("**" in s.text for s in strips)
+    bold = [seg.text for s in strips for seg in s if seg.style and seg.style.bold]
+    assert "TUI" in bold
+
+
+def test_bot_times_are_in_the_viewers_timezone() -> None:
+    tl = Timeline(NORDIC, ME, {RESOURCES})
+    body = "R1 asked by Mette on 2026-12-03 13:05 UTC"
+    html = "<p>R1 asked by Mette on 2026-12-03 13:05 UTC</p>"
+    notice = {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html"}
+    tl.add_live([ev(1, RESOURCES, {**notice, "formatted_body": html})])
+    shown = "\n".join(lines(tl, "$d1"))
+    assert "2026-12-03 14:05 CET" in shown
+    assert "UTC" not in shown
+    card = request_card("approved", "$d1")
+    data = card["org.samverkan.request"]
+    data.update(decided_by=ME, decided_at=T0, granted="1200.00")
+    tl.add_live([ev(2, RESOURCES, {**card, "m.relates_to": {}})])
+    shown = "\n".join(lines(tl, "$d2"))
+    assert "Mon 30 Nov 01:53" in shown  # T0 in Stockholm (created and decided at T0)
+    assert "1\u202f200 SEK (of 1\u202f500 SEK asked)" in shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit"),
+    [("12000.00", "SEK"), ("1500.50", "EUR"), ("12.50", "hours"), ("0.00", "SEK"),
+     ("1234567.00", "KES"), ("-40.00", "SEK"), ("7.00", "")],
+)  # fmt: skip
+def test_amounts_read_as_the_bots_write_them(amount: str, unit: str) -> None:
+    minor = round(float(amount) * 100)
+    assert show_amount(amount, unit) == bots_show_amount(minor, unit).strip()
+
+
+def test_the_granted_amount_is_shown_once_approved() -> None:
+    data = request_card("open", "$x")["org.samverkan.request"]
+    data["amount"] = "12000.00"
+    assert request_amount(RequestCard.model_validate(data)) == "12\u202f000 SEK"
+    data.update(status="approved", granted="12000.00")
+    assert request_amount(RequestCard.model_validate(data)) == "12\u202f000 SEK"
+    data.update(granted="9000.00")
+    assert (
+        request_amount(RequestCard.model_validate(data))
+        == "9\u202f000 SEK (of 12\u202f000 SEK asked)"
+    )
+
+
+def test_long_room_names_end_in_an_ellipsis_on_one_line() -> None:
+    long = RoomInfo("!r", "Kenya local democracy and youth participation partnership", unread=12)
+    label = room_label(long)
+    assert "\n" not in label.plain
+    assert label.cell_len <= LABEL_WIDTH
+    assert "…" in label.plain
+    assert label.plain.rstrip().endswith("12")  # the unread count stays visible
+    assert room_label(RoomInfo("!s", "Budget")).plain == "⚠ Budget"
