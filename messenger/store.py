@@ -183,6 +183,10 @@ class StateStore:
     async def transaction(self) -> AsyncIterator[Tx]:
         """An atomic unit: all writes commit together or none do."""
         async with self._lock:
+            if self._db.in_transaction:
+                # A task cancelled while its BEGIN ran in the worker thread left it open;
+                # nobody else is inside (we hold the lock): undo it.
+                await self._db.execute("ROLLBACK")
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(self)
