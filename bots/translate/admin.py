@@ -25,6 +25,7 @@ from messenger.protocol.translation import TranslationSettings
 log = logging.getLogger(__name__)
 
 COORDINATOR = 50
+MAX_PAIRS = 10  # per volunteer: each new language is one more set of models in memory
 
 
 def _on_off(word: str) -> bool:
@@ -54,7 +55,8 @@ class TranslateSettings(Bot):
         return self.org.group_languages(ctx.group) if ctx.group else self.org.organisation.languages
 
     async def known_languages(self, tx: Any) -> frozenset[str]:
-        """The languages the organisation uses: its file, rooms' !lang, volunteers' pairs."""
+        """The languages detected: the organisation file's (``[organisation]`` and every group),
+        every room's ``!lang``, and both sides of every volunteer's ``!translator add`` pair."""
         codes = set(self.org.organisation.languages)
         for g in self.org.groups:
             codes.update(g.languages)
@@ -97,7 +99,8 @@ class TranslateSettings(Bot):
         return result, missing, provider.name
 
     async def close(self) -> None:
-        """Close the machine-translation provider, if one was built."""
+        """Stop background detector builds; close the machine-translation provider, if built."""
+        await self.detector.close()
         if self.provider is not None:
             await self.provider.close()
             self.provider = None
@@ -119,6 +122,7 @@ class TranslateSettings(Bot):
                 )
             settings.languages = languages
             await state.save_room(ctx.tx, ctx.room_id, settings)
+            self.detector.prepare(await self.known_languages(ctx.tx))
         current = await self.working_languages(ctx)
         origin = "set with !lang" if settings.languages else "from the organisation file"
         text = f"Working languages: {', '.join(named(c) for c in current)} ({origin})."
@@ -180,7 +184,15 @@ class TranslateSettings(Bot):
         """Add pairs to the sender's declaration."""
         mine = (await state.volunteers(ctx.tx)).get(ctx.sender, [])
         merged = list(dict.fromkeys([*mine, *pairs]))
+        if len(merged) > MAX_PAIRS:
+            raise CommandError(
+                f"a volunteer declares at most {MAX_PAIRS} pairs; you have {len(mine)} "
+                f"({parse.format_pairs(mine) or 'none'}). Remove some first, e.g. "
+                "!translator remove da>sv"
+            )
         await state.set_pairs(ctx.tx, ctx.sender, merged)
+        # Their source (and target) languages are detected from now on: load them now.
+        self.detector.prepare(await self.known_languages(ctx.tx))
         await ctx.reply(
             f"{ctx.sender} translates {parse.format_pairs(merged)}. Prompts for these pairs "
             "will name you.",

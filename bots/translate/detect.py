@@ -1,4 +1,4 @@
-"""Provides offline language detection (lingua) limited to the organisation's languages.
+"""Provides offline language detection (lingua) limited to the languages the organisation uses.
 
 A detector is built once per language set, off the event loop, with its models preloaded;
 detection itself takes well under a millisecond. Norwegian Bokmål and Nynorsk are close
@@ -9,9 +9,12 @@ deciding whether a detection is confident (and a room working in one reads the o
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MIN_LETTERS = 20
 MIN_WORDS = 4
@@ -107,6 +110,31 @@ class Detector:
     def __init__(self) -> None:
         self._cache: dict[frozenset[str], Any] = {}
         self._lock = asyncio.Lock()
+        self._building: set[asyncio.Task[Any]] = set()
+
+    def ready(self, codes: frozenset[str]) -> bool:
+        """Whether the detector for ``codes`` is built (detection needs no wait)."""
+        return codes in self._cache
+
+    def prepare(self, codes: frozenset[str]) -> None:
+        """Build the detector for ``codes`` in the background (a language was added), so the
+        next message is detected without waiting for that language's models to load."""
+        if len(codes) < 2 or codes in self._cache:
+            return
+        task = asyncio.get_running_loop().create_task(self.get(codes))
+        self._building.add(task)
+        task.add_done_callback(self._built)
+
+    def _built(self, task: asyncio.Task[Any]) -> None:
+        self._building.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("building the language detector failed: %s", task.exception())
+
+    async def close(self) -> None:
+        """Stop background builds (the bot is closing)."""
+        for task in list(self._building):
+            task.cancel()
+        await asyncio.gather(*self._building, return_exceptions=True)
 
     async def get(self, codes: frozenset[str]) -> Any:
         """The lingua detector for ``codes`` (two or more), building it off the loop once."""

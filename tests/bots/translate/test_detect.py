@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -87,6 +89,28 @@ async def test_detector_is_built_once_per_language_set_off_the_loop() -> None:
     )
     assert found is not None
     assert found.language == "sv"
+
+
+async def test_a_new_language_set_is_prepared_in_the_background() -> None:
+    d = Detector()
+    codes = frozenset({"sv", "en", "da"})
+    assert not d.ready(codes)
+    d.prepare(codes)
+    d.prepare(frozenset({"sv"}))  # one language needs no detector
+    for _ in range(300):
+        if d.ready(codes):
+            break
+        await asyncio.sleep(0.1)
+    assert d.ready(codes)
+    assert not d.ready(frozenset({"sv"}))
+    found = await d.detect(
+        "Jeg synes, vi skal rykke mødet til næste uge, fordi mange er syge.", codes
+    )
+    assert found is not None
+    assert found.language == "da"
+    d.prepare(frozenset({"sv", "fi"}))
+    await d.close()  # a build still running is cancelled, not left behind
+    assert not d._building
 
 
 def test_short_and_cleaned_messages() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -214,3 +215,57 @@ async def test_translate_request_and_opt_in_machine_translation(
         assert all("Fjärilspartiet" not in q for q in sent)
     finally:
         await rt.bots[0].close()  # type: ignore[attr-defined]
+
+
+async def test_a_volunteers_source_language_is_detected_though_no_room_lists_it(
+    org_env: OrgEnv, member_factory: Any
+) -> None:
+    """Issue 14.12: the organisation lists sv and en only; `!translator add da>sv` makes Danish
+    a language the bot detects (its models loaded right away), so a Danish message gets a
+    prompt naming the volunteer."""
+    settings, room, (coord, mette, bjorn), rt = await org_env.room_with_bots(
+        member_factory, members=2, coordinators=1, bots=["translate"]
+    )
+    bot = settings.org.bot_user_ids()["translate"]
+    assert settings.org.organisation.languages == ["sv", "en"]
+    assert all(not g.languages for g in settings.org.groups)
+    translate: Any = rt.bots[0]
+    with_danish = frozenset({"sv", "en", "da"})
+    async with translate.store.transaction() as tx:
+        assert await translate.known_languages(tx) == frozenset({"sv", "en"})
+
+    ev = await mette.send(room, "!translator add da>sv")
+    assert "da>sv" in (await bot_reply(mette, ev, bot))["content"]["body"]
+    async with translate.store.transaction() as tx:
+        assert await translate.known_languages(tx) == with_danish
+    # Danish is prepared in the background as the pair is added, not when a message waits.
+    for _ in range(300):
+        if translate.detector.ready(with_danish):
+            break
+        await asyncio.sleep(0.1)
+    assert translate.detector.ready(with_danish)
+
+    source = await bjorn.send(
+        room, "Jeg synes, vi skal rykke mødet til næste uge, fordi mange er syge."
+    )
+    c = (await bot_reply(bjorn, source, bot))["content"]
+    assert c[KEY]["kind"] == "prompt"
+    assert c[KEY]["source_language"] == "da"
+    assert c[KEY]["target_languages"] == ["sv", "en"]
+    assert c[KEY]["volunteers"] == [mette.user_id]
+    assert mette.user_id in c["body"]
+    assert "Danish (da)" in c["body"]
+    assert c["m.mentions"]["user_ids"] == [mette.user_id]
+
+    # Memory stays bounded: at most ten pairs a volunteer, refused with the way out.
+    many = ",".join(f"{a}>en" for a in ["de", "fr", "es", "it", "nl", "pl", "fi", "et", "lv", "lt"])
+    ev = await mette.send(room, f"!translator add {many}")
+    body = (await bot_reply(mette, ev, bot))["content"]["body"]
+    assert "at most 10 pairs; you have 1 (da>sv)" in body
+    assert "!translator remove" in body
+    ev = await bjorn.send(room, "!translator list")
+    listing = (await bot_reply(bjorn, ev, bot))["content"]["body"]
+    assert f"{mette.user_id}: da>sv" in listing
+    async with translate.store.transaction() as tx:
+        assert await translate.known_languages(tx) == with_danish
+    assert not bjorn.undecryptable()
