@@ -20,6 +20,7 @@ from crypto import CryptoError
 from messenger.calls import backoff_delays
 from messenger.config import OrgFile, Settings, load_org
 from messenger.errors import MessengerError, RateLimited, TransientError
+from samverkan.paths import example_file
 
 if TYPE_CHECKING:
     from messenger.deployment import Deployment
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("samverkan")
 
 DEFAULT_CONFIG = Path("org.toml")
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "org.toml"
-FEDERATION_CONFIG = EXAMPLE_CONFIG.with_name("federation-org.toml")
+EXAMPLE_CONFIG = example_file("org.toml")
+FEDERATION_CONFIG = example_file("federation-org.toml")
 DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 HEARTBEAT_FILE = "runtime-status.json"
 
@@ -459,3 +460,28 @@ def main(argv: list[str] | None = None) -> int:
     except (MessengerError, UsageProblem, CryptoError) as e:
         print(f"samverkan: {e}", file=sys.stderr)
         return 2
+    except Exception as e:  # a bug: one line here, the traceback in a file
+        path = crash_log(e)
+        summary = (str(e).strip().splitlines() or [""])[0][:200]
+        print(
+            f"samverkan {args.command}: crashed ({type(e).__name__}: {summary}); "
+            f"the traceback is in {path}",
+            file=sys.stderr,
+        )
+        return 70
+
+
+def crash_log(error: BaseException) -> Path:
+    """Write ``error``'s traceback to a new file in the data directory (else the temp dir)."""
+    import tempfile
+    import traceback
+
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan"))
+    folder = home if home.is_dir() and os.access(home, os.W_OK) else Path(tempfile.gettempdir())
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = (folder / f"samverkan-crash-{stamp}-{os.getpid()}.log").absolute()
+    text = "".join(traceback.format_exception(error))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"samverkan {' '.join(sys.argv[1:])}\n{text}")
+    return path

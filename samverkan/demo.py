@@ -15,8 +15,9 @@ from messenger.config import OrgFile, Settings, load_org
 from messenger.deployment import Deployment
 from messenger.homeserver import free_port
 from messenger.ids import localpart, server_of
+from samverkan.paths import example_file
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "org.toml"
+EXAMPLE = example_file("org.toml")
 DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 COORDINATOR = "anna"
 

@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from messenger.config import Settings
@@ -68,10 +69,31 @@ async def run_tui(args: argparse.Namespace) -> int:
     _log_to_file(settings.home)
     password = os.environ.get("SAMVERKAN_PASSWORD")
     app = make_app(settings, vault, hs.client_url, user_id, password, tz=tz)
-    await app.run_async()
-    if app.client is not None and app.client.session is not None:
-        await app.client.session.close()
+    await run_app(app)
     return 0
+
+
+async def run_app(app: Any) -> None:
+    """Run the Textual app; if it crashed, raise its exception (the CLI prints one line and
+    writes the traceback to a file) instead of Textual's traceback and exit code 0."""
+    original = getattr(app, "_print_error_renderables", None)
+    if callable(original):
+
+        def only_if_clean() -> None:
+            if not app.return_code:
+                original()
+
+        object.__setattr__(app, "_print_error_renderables", only_if_clean)
+    try:
+        await app.run_async()
+    finally:
+        if app.client is not None and app.client.session is not None:
+            await app.client.session.close()
+    if app.return_code:
+        error = getattr(app, "_exception", None)
+        if isinstance(error, BaseException):
+            raise error
+        raise RuntimeError(f"the terminal client exited with code {app.return_code}")
 
 
 async def open_tui_in_process(settings: Settings, url: str, user_id: str, password: str) -> None:
@@ -83,6 +105,4 @@ async def open_tui_in_process(settings: Settings, url: str, user_id: str, passwo
     vault = await unlock_vault(settings)
     _log_to_file(settings.home)
     app = make_app(settings, vault, url, user_id, password, tz=tz)
-    await app.run_async()
-    if app.client is not None and app.client.session is not None:
-        await app.client.session.close()
+    await run_app(app)
