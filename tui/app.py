@@ -304,13 +304,15 @@ class SamverkanApp(App[None]):
 
     # -- sending --------------------------------------------------------------------------
 
-    def send(self, room_id: str, text: str, **kw: Any) -> None:
-        """Show the message at once; send it in a worker."""
+    def send(self, room_id: str, text: str, **kw: Any) -> Message:
+        """Show the message at once; send it in a worker. The message gets its event ID
+        when the homeserver confirms it."""
         assert self.client is not None
         msg = self.client.prepare(room_id, text, **kw)
         if self.main:
             self.main.reload(room_id)
         self.deliver(room_id, msg)
+        return msg
 
     @work(group="send", exit_on_error=False)
     async def deliver(self, room_id: str, msg: Message) -> None:
@@ -322,9 +324,11 @@ class SamverkanApp(App[None]):
         if self.main:
             self.main.reload(room_id)
 
-    async def send_command(self, room_id: str, text: str, thread_root: str | None = None) -> None:
+    async def send_command(
+        self, room_id: str, text: str, thread_root: str | None = None
+    ) -> Message:
         """Send a bot command as the coordinator (dashboards use this)."""
-        self.send(room_id, text, thread_root=thread_root)
+        return self.send(room_id, text, thread_root=thread_root)
 
     def pick_reaction(self, room_id: str, event_id: str) -> None:
         def chosen(key: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Provides the dashboards' rows: upcoming events, open requests, messages needing translation.
+"""Provides the dashboards' rows: upcoming events, open and approved requests, translations.
 
 Built from the payloads the organisation's bots posted (``ChatClient.board``), across
 every room, parsed with the protocol models; anything malformed is skipped.
@@ -14,13 +14,13 @@ from typing import Generic, TypeVar
 from pydantic import ValidationError
 
 from messenger.client import BoardItem, ChatClient
-from messenger.protocol import Structured
+from messenger.protocol import Notice, Structured
 from messenger.protocol.events import EventCard
 from messenger.protocol.resources import RequestCard
 from messenger.protocol.translation import Translation
+from messenger.timeline import Message
 
 M = TypeVar("M", bound=Structured)
-OPEN_REQUESTS = {"open", "approved"}
 
 
 @dataclass
@@ -65,9 +65,30 @@ def upcoming_events(client: ChatClient, now_ms: float | None = None) -> list[Row
 
 
 def open_requests(client: ChatClient) -> list[Row[RequestCard]]:
-    """Requests waiting for a decision (open) or for delivery (approved), oldest first."""
-    rows = [r for r in _rows(client, RequestCard) if r.data.status in OPEN_REQUESTS]
-    return sorted(rows, key=lambda r: (r.data.status != "open", r.data.created_at))
+    """Requests waiting for a decision, oldest first."""
+    rows = [r for r in _rows(client, RequestCard) if r.data.status == "open"]
+    return sorted(rows, key=lambda r: r.data.created_at)
+
+
+def approved_requests(client: ChatClient) -> list[Row[RequestCard]]:
+    """Requests approved and waiting to be delivered (fulfilled), oldest decision first."""
+    rows = [r for r in _rows(client, RequestCard) if r.data.status == "approved"]
+    return sorted(rows, key=lambda r: (r.data.decided_at or 0, r.data.created_at))
+
+
+def refusal_of(client: ChatClient, room_id: str, command: Message) -> str | None:
+    """The first line of a bot's error answer to ``command`` (a threaded reply to it), if any."""
+    if command.pending:
+        return None
+    tl = client.timeline(room_id)
+    root = tl.get(command.thread_root) if command.thread_root else None
+    candidates = [tl.get(e) for e in root.thread] if root else tl.main()
+    for msg in candidates:
+        notice = msg.structured.get(Notice.KEY, {}) if msg else {}
+        if msg and msg.reply_to == command.event_id and notice.get("kind") == "error":
+            lines = msg.body.strip().splitlines()
+            return lines[0] if lines else "the bot refused it"
+    return None
 
 
 def needs_translation(client: ChatClient) -> list[Row[Translation]]:

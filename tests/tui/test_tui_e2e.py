@@ -12,7 +12,7 @@ from messenger.trust import CrossSigning
 from messenger.verification import VerificationManager
 from tests.helpers import WAIT_S, OrgEnv
 from tests.tui.pilot import body_is, password_of, tui_for, until, wait_seen
-from tui.board import open_requests
+from tui.board import approved_requests, open_requests
 from tui.screens.dashboards import DashboardScreen
 from tui.screens.devices import DevicesScreen
 from tui.screens.verify import VerifyScreen
@@ -139,9 +139,46 @@ async def test_approve_a_request_from_the_dashboard(org_env: OrgEnv, member_fact
             return bool(card and card.structured["org.samverkan.request"]["status"] == "approved")
 
         await until(pilot, approved, "the bot's card edited to approved")
-        await until(pilot, lambda: open_requests(client)[0].data.status == "approved", "the board")
-        table = app.screen.query_one("#t-requests")
-        await until(pilot, lambda: "APPROVED" in str(table.get_row_at(0)), "the live dashboard")  # type: ignore[attr-defined]
+        await until(pilot, lambda: len(approved_requests(client)) == 1, "the board")
+        assert open_requests(client) == []  # approved is no longer open: its own table
+        table = app.screen.query_one("#t-approved")
+        await until(pilot, lambda: table.row_count == 1, "the live dashboard")  # type: ignore[attr-defined]
+        assert app.screen.query_one("#t-requests").row_count == 0  # type: ignore[attr-defined]
+
+
+async def test_a_refused_approval_is_shown_on_the_dashboard(
+    org_env: OrgEnv, member_factory: Any
+) -> None:
+    settings, room_id, (coord, member), _rt = await org_env.room_with_bots(
+        member_factory, members=1, coordinators=1, bots=["resources"]
+    )
+    bot = settings.org.bot_user_ids()["resources"]
+    async with tui_for(org_env, settings, coord.user_id) as (app, pilot):
+        await until(pilot, lambda: app.client is not None and room_id in app.client.info, "rooms")
+        client = app.client
+        assert client is not None
+        ask = await member.send(room_id, '!request funding "Train to Oslo" --amount 12000')
+        await member.wait_reply(ask, sender=bot)
+        await until(pilot, lambda: len(open_requests(client)) == 1, "the request on the board")
+        (row,) = open_requests(client)
+        await pilot.press("f2")
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        await pilot.press("2")
+        table = screen.query_one("#t-requests")
+        assert "12\u202f000 SEK" in [str(c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
+        await pilot.press("a")
+        # No pool to draw from: the bot refuses in the request's thread; the dashboard says so.
+        await until(
+            pilot,
+            lambda: any("was not approved" in str(n.message) for n in app._notifications),
+            "the refusal on the dashboard",
+        )
+        (note,) = [n for n in app._notifications if "was not approved" in str(n.message)]
+        assert row.data.id in str(note.message)
+        assert "pool" in str(note.message)  # the bot's reason
+        assert note.severity == "error"
+        assert [r.data.status for r in open_requests(client)] == ["open"]
 
 
 async def test_emoji_verification_with_another_client(

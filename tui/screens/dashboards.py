@@ -7,16 +7,27 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from messenger.client import ChatClient
-from tui.board import Row, needs_translation, open_requests, upcoming_events
-from tui.cards import RSVP_MARK, local_time
+from messenger.timeline import Message
+from tui.board import (
+    Row,
+    approved_requests,
+    needs_translation,
+    open_requests,
+    refusal_of,
+    upcoming_events,
+)
+from tui.cards import RSVP_MARK, local_time, ms_time, request_amount
 from tui.render import excerpt
 from tui.screens.prompts import AskText
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp
+
+
+PAST = {"approve": "approved", "deny": "denied", "fulfil": "marked fulfilled"}
 
 
 class DashboardScreen(Screen[None]):
@@ -40,7 +51,14 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.client = client
         self.now_ms = now_ms
-        self.rows: dict[str, list[Row[Any]]] = {"events": [], "requests": [], "translations": []}
+        self.rows: dict[str, list[Row[Any]]] = {
+            "events": [],
+            "requests": [],
+            "approved": [],
+            "translations": [],
+        }
+        self.waiting: list[tuple[Row[Any], str, Message]] = []
+        """Decisions sent and not answered yet: (row, verb, the command as sent)."""
 
     @property
     def sv(self) -> SamverkanApp:
@@ -51,8 +69,11 @@ class DashboardScreen(Screen[None]):
         with TabbedContent(id="tabs"):
             with TabPane("Upcoming events [1]", id="events"):
                 yield DataTable(id="t-events", cursor_type="row", zebra_stripes=True)
-            with TabPane("Open requests [2]", id="requests"):
+            with TabPane("Requests [2]", id="requests"):
+                yield Static("[b]Open[/b] — waiting for a decision (a approve, d deny)")
                 yield DataTable(id="t-requests", cursor_type="row", zebra_stripes=True)
+                yield Static("\n[b]Approved[/b] — to deliver (f fulfilled)")
+                yield DataTable(id="t-approved", cursor_type="row", zebra_stripes=True)
             with TabPane("Needs translation [3]", id="translations"):
                 yield DataTable(id="t-translations", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -63,6 +84,9 @@ class DashboardScreen(Screen[None]):
         )
         self.query_one("#t-requests", DataTable).add_columns(
             "ID", "status", "room", "kind", "what", "amount", "by", "from"
+        )
+        self.query_one("#t-approved", DataTable).add_columns(
+            "ID", "room", "kind", "what", "granted", "by", "from", "approved"
         )
         self.query_one("#t-translations", DataTable).add_columns(
             "room", "languages", "message", "volunteers"
@@ -107,13 +131,31 @@ class DashboardScreen(Screen[None]):
                     self._room(r.room_id),
                     r.data.kind,
                     excerpt(r.data.what, 30),
-                    f"{r.data.amount or ''} {r.data.unit}".strip(),
+                    request_amount(r.data),
                     r.data.by or "—",
                     names(r.data.requester),
                 )
                 for r in self.rows["requests"]
             ],
         )
+        self.rows["approved"] = approved_requests(self.client)
+        self._fill(
+            "approved",
+            [
+                (
+                    r.data.id,
+                    self._room(r.room_id),
+                    r.data.kind,
+                    excerpt(r.data.what, 30),
+                    request_amount(r.data),
+                    r.data.by or "—",
+                    names(r.data.requester),
+                    f"{names(r.data.decided_by or '')}, {ms_time(r.data.decided_at, tz)}",
+                )
+                for r in self.rows["approved"]
+            ],
+        )
+        self._answers()
         self.rows["translations"] = needs_translation(self.client)
         self._fill(
             "translations",
@@ -127,6 +169,26 @@ class DashboardScreen(Screen[None]):
                 for r in self.rows["translations"]
             ],
         )
+
+    def _answers(self) -> None:
+        """Tell the person when a bot refused a decision sent from here (its error reply is
+        in the request's thread, which the dashboard does not show); forget the decisions
+        the card shows as taken."""
+        still: list[tuple[Row[Any], str, Message]] = []
+        for row, verb, command in self.waiting:
+            refusal = refusal_of(self.client, row.room_id, command)
+            item = self.client.board.get(row.item.key, {}).get(row.item.item_id)
+            moved = item is not None and item.data.get("status") != row.data.status
+            if refusal:
+                self.notify(
+                    f"{row.data.id} was not {PAST.get(verb, verb)}: {refusal}",
+                    title=f"The bot refused !request {verb}",
+                    severity="error",
+                    timeout=20,
+                )
+            elif not moved and not command.failed:
+                still.append((row, verb, command))
+        self.waiting = still
 
     def _source_text(self, row: Row[Any]) -> str:
         msg = self.client.timeline(row.room_id).get(row.data.source_event_id)
@@ -142,9 +204,12 @@ class DashboardScreen(Screen[None]):
             table.move_cursor(row=min(cursor, len(rows) - 1))
 
     def _current(self, name: str) -> Row[Any] | None:
-        if self.query_one(TabbedContent).active != name:
+        tab = "requests" if name == "approved" else name
+        if self.query_one(TabbedContent).active != tab:
             return None
         table = self.query_one(f"#t-{name}", DataTable)
+        if tab == "requests" and not table.has_focus:
+            return None
         rows = self.rows[name]
         return rows[table.cursor_row] if rows and 0 <= table.cursor_row < len(rows) else None
 
@@ -162,8 +227,10 @@ class DashboardScreen(Screen[None]):
         self.notify(f"RSVP {answer} sent for {row.data.title}")
 
     async def action_decide(self, verb: str) -> None:
-        row = self._current("requests")
+        row = self._current("approved") if verb == "fulfil" else self._current("requests")
         if row is None:
+            where = "Approved" if verb == "fulfil" else "Open"
+            self.notify(f"Pick a request in the {where} table first (Tab moves between them).")
             return
         if verb == "deny":
 
@@ -171,15 +238,17 @@ class DashboardScreen(Screen[None]):
                 if reason:
                     safe = reason.replace('"', "'")
                     self.app.call_later(
-                        self.sv.send_command,
-                        row.room_id,
-                        f'!request deny {row.data.id} "{safe}"',
-                        row.thread_root,
+                        self._send_decision, row, "deny", f'!request deny {row.data.id} "{safe}"'
                     )
 
             self.app.push_screen(AskText(f"Why deny {row.data.id} ({row.data.what})?"), denied)
             return
-        await self.sv.send_command(row.room_id, f"!request {verb} {row.data.id}", row.thread_root)
+        await self._send_decision(row, verb, f"!request {verb} {row.data.id}")
+
+    async def _send_decision(self, row: Row[Any], verb: str, text: str) -> None:
+        """Send a decision in the request's thread and watch for the bot's refusal."""
+        command = await self.sv.send_command(row.room_id, text, row.thread_root)
+        self.waiting.append((row, verb, command))
         self.notify(f"!request {verb} {row.data.id} sent")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -187,7 +256,12 @@ class DashboardScreen(Screen[None]):
         self.action_jump()
 
     def action_jump(self) -> None:
-        row = self._current("translations") or self._current("events") or self._current("requests")
+        row = (
+            self._current("translations")
+            or self._current("events")
+            or self._current("requests")
+            or self._current("approved")
+        )
         if row is None:
             return
         self.sv.open_room(row.room_id)
