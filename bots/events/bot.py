@@ -338,7 +338,12 @@ class EventsBot(PollCommands):
     # -- reactions and poll responses -----------------------------------------------------
 
     async def on_event(self, ctx: Context) -> None:
-        """RSVP reactions on cards, their removal, and poll responses."""
+        """RSVP reactions on cards, their removal, and poll responses.
+
+        Reactions and redactions may arrive unencrypted (Element sends them so, and the
+        framework lets them through), which means the homeserver could forge them: they only
+        ever set or remove the sender's own RSVP on a scheduled event's card, nothing else.
+        """
         ev = ctx.event
         if ev.type == "m.reaction":
             await self._on_reaction(ctx)

@@ -98,7 +98,8 @@ class ResourcesBase(Bot):
         return datetime.fromtimestamp(self.now_ms() / 1000, UTC).date()
 
     async def dispatch(self, ctx: Context) -> None:
-        """Keep power levels current (fetched once, then from the timeline), then route."""
+        """Fill dated examples for today; keep power levels current (fetched once, then from
+        the timeline); then route (the framework drops what is not end-to-end authenticated)."""
         self.examples.refresh(self.today())
         event = ctx.event
         if event.type == "m.room.power_levels" and event.state_key == "":
@@ -195,6 +196,14 @@ class ResourcesBase(Bot):
         await self.save(ctx.tx, req)
         digest = hashlib.sha256(text.encode()).hexdigest()
         await self.record(ctx, "request.comment", {"id": rid, "text_sha256": digest})
+
+    async def on_event(self, ctx: Context) -> None:
+        """Reactions, redactions and every other non-message event do nothing here.
+
+        Element sends reactions (and redactions) unencrypted even in encrypted rooms, and the
+        framework lets them through for RSVPs, so the homeserver could forge them: nothing in
+        this bot may grant, spend, record or decide on one. Keep it that way.
+        """
 
     # -- timers ---------------------------------------------------------------------------
 
