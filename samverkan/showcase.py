@@ -6,26 +6,40 @@ import asyncio
 import datetime
 import uuid
 
-from messenger.config import OrgFile
+from messenger.config import Group, OrgFile
 from messenger.deployment import Deployment
 from messenger.events import Incoming, SyncBatch
 from messenger.rooms import Rooms
 from messenger.session import Session
 from tui.factory import tui_dir
 
+SWAHILI = "Tunahitaji kuamua nani ataongoza warsha kuhusu demokrasia ya mitaa mjini Nairobi."
 
-def script() -> list[str]:
-    """What the coordinator types: every bot at work once."""
+
+def script() -> list[tuple[str, str]]:
+    """What the coordinator types, as (room, text): every bot at work once. ``main`` is the
+    first working group; ``sw`` the first group working in Swahili (the Kenya partnership)."""
     day = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
     return [
-        "!ping",
-        "!help",
-        f'!event create "Nordic summit" {day} 14:00 Europe/Stockholm --duration 2h --where "Oslo"',
-        "!pool add funding 50000 --unit SEK",
-        '!request funding "Travel to the Nairobi workshop" --amount 12000',
-        "!translator add sw>en",
-        "Tunahitaji kuamua nani ataongoza warsha kuhusu demokrasia ya mitaa mjini Nairobi.",
+        ("main", "!ping"),
+        ("main", "!help"),
+        (
+            "main",
+            f'!event create "Nordic summit" {day} 14:00 Europe/Stockholm --duration 2h '
+            '--where "Oslo"',
+        ),
+        ("main", "!pool add funding 50000 --unit SEK"),
+        ("main", '!request funding "Travel to the Nairobi workshop" --amount 12000'),
+        ("sw", "!translator add sw>en"),
+        ("sw", SWAHILI),
     ]
+
+
+def showcase_rooms(org: OrgFile) -> dict[str, Group]:
+    """The group each of the script's room keys stands for."""
+    main = org.groups[0]
+    swahili = next((g for g in org.groups if "sw" in org.group_languages(g)), main)
+    return {"main": main, "sw": swahili}
 
 
 WAIT_S = 60.0
@@ -33,7 +47,7 @@ STEP_WAIT_S = 20.0
 
 
 async def showcase(deployment: Deployment, org: OrgFile, user: str, password: str) -> None:
-    """Send the script in the first working group's room and print each bot's decrypted answer."""
+    """Send the script in its rooms and print each bot's decrypted answer."""
     user_id, _ = await deployment.ensure_account(user, password)
     # The showcase types from the coordinator's TUI device, so the TUI opened afterwards can
     # read what was said (a new device could not: it joined after those room keys were sent).
@@ -56,23 +70,32 @@ async def showcase(deployment: Deployment, org: OrgFile, user: str, password: st
     try:
         from messenger.provision import Provisioner
 
+        groups = showcase_rooms(org)
         service = await deployment.service_session()
         try:
-            room_id = (await Provisioner(service, org).existing())[org.groups[0].slug].room_id
+            existing = await Provisioner(service, org).existing()
         finally:
             await service.close()
+        room_ids = {key: existing[g.slug].room_id for key, g in groups.items()}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_S
         bots = set(org.bot_user_ids().values())
+
+        def ready(room_id: str) -> bool:
+            room = session.client.rooms.get(room_id)
+            return bool(room) and bots <= set(room.users) and session.user_id in room.users
+
         while loop.time() < deadline:
             await session.sync_once(collect, timeout_ms=1000)
-            room = session.client.rooms.get(room_id)
-            if room and bots <= set(room.users) and session.user_id in room.users:
+            if all(ready(r) for r in room_ids.values()):
                 break
-        print(f"\nshowcase in {org.groups[0].name!r} as {user_id}:")
-        for text in script():
+        current = ""
+        for key, text in script():
+            if key != current:
+                print(f"\nshowcase in {groups[key].name!r} as {user_id}:")
+                current = key
             sent = await session.send_now(
-                room_id, {"msgtype": "m.text", "body": text}, txn_id=uuid.uuid4().hex
+                room_ids[key], {"msgtype": "m.text", "body": text}, txn_id=uuid.uuid4().hex
             )
             print(f"  > {text}")
             answered: set[str] = set()
