@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
 import os
+import re
 import signal
 import socket
 import sys
@@ -20,6 +23,7 @@ from samverkan.paths import example_file
 EXAMPLE = example_file("org.toml")
 DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 COORDINATOR = "anna"
+SHOWCASE_MARKER = "showcase-ran"
 
 
 def demo_password(user: str) -> str:
@@ -33,16 +37,48 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def demo_org() -> OrgFile:
-    """examples/org.toml, moved to a free port if 8008 is taken."""
+def demo_org(port: int | None = None) -> OrgFile:
+    """examples/org.toml, on ``port`` if given, else moved to a free port if 8008 is taken."""
     org = load_org(EXAMPLE)
-    if not port_free(org.homeserver.port):
+    if port is None and not port_free(org.homeserver.port):
         port = free_port()
         print(f"port {org.homeserver.port} is taken; the demo homeserver uses {port}")
+    if port is not None:
         org = org.model_copy(
             update={"homeserver": org.homeserver.model_copy(update={"port": port})}
         )
     return org
+
+
+def org_text(org: OrgFile) -> str:
+    """examples/org.toml's text with the port the demo really uses."""
+    text = EXAMPLE.read_text()
+    return re.sub(r"(?m)^port = \d+", f"port = {org.homeserver.port}", text, count=1)
+
+
+def samverkan_command() -> str:
+    """How to call this installation's ``samverkan`` (``.venv/bin/samverkan`` in a checkout)."""
+    script = Path(sys.executable).parent / "samverkan"
+    if not script.exists():
+        return "samverkan"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))
+    return str(script)
+
+
+async def showcase_once(deployment: Deployment, org: OrgFile, home: Path) -> None:
+    """The showcase, once per data directory (a second demo must not repeat its messages)."""
+    from samverkan.showcase import showcase
+
+    marker = home / SHOWCASE_MARKER
+    if marker.exists():
+        print(
+            f"\nthe showcase already ran in this data directory ({marker.read_text().strip()}); "
+            f"its messages are in the rooms. Delete {marker} to run it again."
+        )
+        return
+    marker.write_text(f"started {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+    await showcase(deployment, org, COORDINATOR, demo_password(COORDINATOR))
 
 
 def demo_users(org: OrgFile) -> list[str]:
@@ -62,16 +98,21 @@ async def seed(deployment: Deployment, org: OrgFile) -> None:
 async def run_demo(args: argparse.Namespace) -> int:
     """Run ``up`` on the example organisation, show the bots at work, then open the TUI."""
     from samverkan.cli import run_until_signal
-    from samverkan.showcase import showcase
+    from samverkan.discover import DEMO_HOME, command_lines, write_pointer
 
-    org = demo_org()
-    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan-demo")).absolute()  # noqa: ASYNC240
+    org = demo_org(getattr(args, "port", None))
+    home = Path(os.environ.get("SAMVERKAN_HOME", str(DEMO_HOME))).absolute()  # noqa: ASYNC240
     print(f"demo data in {home}; the demo passphrase is {DEMO_PASSPHRASE!r} (demo only!)")
-    settings = Settings(home=home, passphrase=SecretStr(DEMO_PASSPHRASE), org=org)
+    fast = os.environ.get("SAMVERKAN_FAST_KDF") == "1"  # tests only
+    settings = Settings(home=home, passphrase=SecretStr(DEMO_PASSPHRASE), org=org, fast_kdf=fast)
 
     async def on_ready(deployment: Deployment) -> None:
-        await showcase(deployment, org, COORDINATOR, demo_password(COORDINATOR))
+        await showcase_once(deployment, org, home)
         print(f"\nConnect Element to {deployment.url} and log in as any demo account above.")
+        pointer = write_pointer(home, org_text(org), deployment.url)
+        print("\nThe CLI reaches this demo while it runs; the exact command lines:")
+        for line in command_lines(pointer, DEMO_PASSPHRASE, samverkan_command()):
+            print(f"  {line}")
         if args.showcase_only:
             os.kill(os.getpid(), signal.SIGTERM)
             return
@@ -86,7 +127,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             )
             os.kill(os.getpid(), signal.SIGTERM)
         else:
-            print("running; press Ctrl-C to stop")
+            print("running; press Ctrl-C to stop", flush=True)
 
     deployment = await Deployment.open(settings)
     try:
