@@ -108,8 +108,11 @@ class Identity:
     """The account's cross-signing identity as this device found (or made) it.
 
     ``state``: "created" (new keys; ``recovery_key`` is shown once), "kept" (this device
-    had them), "restored" (opened from secret storage with a recovery key),
-    "needs_recovery_key" (published elsewhere: ask for it), "unavailable" (``problem`` says why).
+    had them), "restored" (opened from secret storage with a recovery key), "verified"
+    (signed by another session of the account after emoji verification),
+    "needs_recovery_key" (published elsewhere: ask for it, verify from another session or
+    reset it; ``problem`` says what went wrong with the last try), "unavailable"
+    (``problem`` says why).
     """
 
     state: str
@@ -119,7 +122,7 @@ class Identity:
     @property
     def ok(self) -> bool:
         """This device is cross-signed by its account."""
-        return self.state in {"created", "kept", "restored"}
+        return self.state in {"created", "kept", "restored", "verified"}
 
 
 def is_mention(msg: Message, me: str, names: list[str]) -> bool:
@@ -538,8 +541,8 @@ class ChatClient:
         cs = self.cross_signing
         try:
             created = await cs.bootstrap(password, recovery_key=recovery_key)
-        except RecoveryKeyNeeded as e:
-            self.identity = Identity("needs_recovery_key", problem=str(e))
+        except RecoveryKeyNeeded:
+            self.identity = Identity("needs_recovery_key")
         except AuthError:
             self.identity = Identity(
                 "unavailable",
@@ -547,7 +550,10 @@ class ChatClient:
                 "to set up the account's cross-signing keys",
             )
         except (CryptoError, ValueError) as e:
-            self.identity = Identity("needs_recovery_key", problem=f"that recovery key: {e}")
+            self.identity = Identity(
+                "needs_recovery_key",
+                problem=f"That recovery key did not work: {e}. Check it and try again.",
+            )
         except MessengerError as e:
             self.identity = Identity("unavailable", problem=f"cross-signing not set up: {e}")
         else:
@@ -555,6 +561,74 @@ class ChatClient:
                 self.identity = Identity("created", recovery_key=await cs.recovery_key())
             else:
                 self.identity = Identity("restored" if cs.restored else "kept")
+        return self.identity
+
+    async def reset_identity(self, password: str) -> Identity:
+        """Replace the account's cross-signing identity with new keys (the password authorises
+        the upload). Everyone who verified the account must verify it again."""
+        if self.cross_signing is None:
+            self.identity = Identity("unavailable", problem="offline: no homeserver connection")
+            return self.identity
+        cs = self.cross_signing
+        try:
+            # Checked first: a refused password must not leave half a new identity behind.
+            await self.check_password(password)
+            await cs.bootstrap(password, new_identity=True)
+        except AuthError as e:
+            self.identity = Identity(
+                "needs_recovery_key",
+                problem=f"The identity was not replaced: the homeserver refused the password "
+                f"({e}). Try again with the account's password.",
+            )
+        except MessengerError as e:
+            self.identity = Identity(
+                "needs_recovery_key", problem=f"The identity was not replaced: {e}"
+            )
+        else:
+            self.identity = Identity("created", recovery_key=await cs.recovery_key())
+        return self.identity
+
+    async def check_password(self, password: str) -> None:
+        """Raise ``AuthError`` unless the homeserver accepts the account's password (a
+        user-interactive auth on deleting no devices: nothing changes either way)."""
+        assert self.session is not None
+        first = await self.session.api("POST", "/delete_devices", {"devices": []})
+        if "flows" not in first:
+            return
+        auth = {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": self.me},
+            "password": password,
+            "session": first.get("session"),
+        }
+        second = await self.session.api("POST", "/delete_devices", {"devices": [], "auth": auth})
+        if "flows" in second:
+            raise AuthError(str(second.get("error") or "wrong password"))
+
+    async def verify_own_device(self) -> list[Verification]:
+        """Ask every other signed-in device of this account for emoji verification (the way
+        Element verifies a new session); the first that accepts is the one to compare with."""
+        if self.verifier is None or self.session is None:
+            raise TransientError("offline: no homeserver connection")
+        await self.session.query_device_keys({self.me})
+        own = self.nio.device_id
+        others = [d.id for d in self.nio.device_store.active_user_devices(self.me) if d.id != own]
+        if not others:
+            raise NotFound(
+                f"{self.me} has no other signed-in device to verify with: sign in on another "
+                "device (e.g. Element) first, or use the recovery key"
+            )
+        return [await self.verifier.request(self.me, device) for device in sorted(others)]
+
+    async def check_cross_signed(self) -> Identity:
+        """After verifying with another session: whether it signed this device (it does so
+        when it holds the account's self-signing key, as Element does)."""
+        if self.cross_signing is None or self.session is None:
+            return self.identity
+        self.cross_signing.forget(self.me)
+        info = await self.cross_signing.query(self.me, fresh=True)
+        if await self.cross_signing.device_cross_signed(self.me, self.session.device_id, info):
+            self.identity = Identity("verified")
         return self.identity
 
     # -- verification ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,9 @@ from tui.screens.prompts import InviteScreen, ReactionPicker
 from tui.widgets.timeline import TimelineView
 
 log = logging.getLogger(__name__)
+
+ANSWER_S = 300
+"""How long a self-verification request waits for another device to answer."""
 
 Opener = Callable[[str, str, str | None], Awaitable[ChatClient]]
 
@@ -151,26 +155,109 @@ class SamverkanApp(App[None]):
             self.push_screen(RecoveryKeyScreen(self.client.me, identity.recovery_key))
             identity.recovery_key = None  # shown once; the store keeps the sealed copy
         elif identity.state == "needs_recovery_key":
-
-            def answered(key: str | None) -> None:
-                if key:
-                    self.restore_identity(key)
-                else:
-                    self.notify(
-                        "This device is not cross-signed; F3 lists devices and their trust.",
-                        severity="warning",
-                    )
-
-            self.push_screen(AskRecoveryKey(self.client.me, identity.problem or ""), answered)
+            self.push_screen(
+                AskRecoveryKey(self.client.me, identity.problem or ""), self.identity_chosen
+            )
         elif identity.state == "restored":
             self.notify("Cross-signing identity restored with the recovery key.")
+        elif identity.state == "verified":
+            self.notify("This device is verified: your other session signed it.")
         elif identity.state == "unavailable" and identity.problem:
             self.notify(identity.problem, severity="warning", timeout=15)
+
+    def identity_chosen(self, choice: tuple[str, str] | None) -> None:
+        """The person picked a way to confirm this device (or Later)."""
+        from tui.screens.identity import ResetIdentity
+
+        assert self.client is not None
+        if choice is None:
+            self.notify(
+                "This device is not cross-signed; F3 lists devices and their trust.",
+                severity="warning",
+            )
+        elif choice[0] == "key":
+            self.restore_identity(choice[1])
+        elif choice[0] == "verify":
+            self.verify_own_device()
+        elif choice[0] == "reset":
+
+            def confirmed(password: str | None) -> None:
+                if password:
+                    self.reset_identity(password)
+                else:
+                    self.show_identity()
+
+            self.push_screen(ResetIdentity(self.client.me), confirmed)
 
     @work(group="identity", exclusive=True, exit_on_error=False)
     async def restore_identity(self, recovery_key: str) -> None:
         assert self.client is not None
         await self.client.prepare_identity(None, recovery_key)
+        self.show_identity()
+
+    @work(group="identity", exclusive=True, exit_on_error=False)
+    async def reset_identity(self, password: str) -> None:
+        assert self.client is not None
+        await self.client.reset_identity(password)
+        self.show_identity()
+
+    @work(group="identity", exclusive=True, exit_on_error=False)
+    async def verify_own_device(self) -> None:
+        """Ask the account's other devices; compare emoji with the first that accepts; then
+        check that it signed this device."""
+        import asyncio
+
+        from tui.screens.verify import VerifyScreen
+
+        assert self.client is not None
+        try:
+            flows = await self.client.verify_own_device()
+        except MessengerError as e:
+            self.client.identity.problem = str(e)
+            self.show_identity()
+            return
+        self.notify(
+            f"Asked your other device(s) ({', '.join(f.other_device for f in flows)}): "
+            "accept the request there.",
+            title="Verify this device",
+            timeout=20,
+        )
+        # The flows' ``changed`` events belong to the screen that follows them: poll states.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ANSWER_S
+        while all(f.state == "requested" for f in flows):  # noqa: ASYNC110
+            if loop.time() > deadline:
+                for f in flows:
+                    with contextlib.suppress(MessengerError):
+                        await f.cancel("no answer", "m.timeout")
+                self.client.identity.problem = (
+                    f"No other device answered within {ANSWER_S // 60} minutes. "
+                    "Try again, or use the recovery key."
+                )
+                self.show_identity()
+                return
+            await asyncio.sleep(0.2)
+        flow = next(f for f in flows if f.state != "requested")
+        for other in flows:
+            if other is not flow:
+                with contextlib.suppress(MessengerError):
+                    await other.cancel("another device answered", "m.accepted")
+        self.push_screen(VerifyScreen(flow))
+        while flow.state not in {"done", "cancelled"}:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        if flow.state == "done":
+            for _ in range(50):  # the other session signs this device right after "done"
+                if (await self.client.check_cross_signed()).ok:
+                    break
+                await asyncio.sleep(0.2)
+        if not self.client.identity.ok:
+            self.client.identity.problem = (
+                "The other session did not sign this device"
+                + (f" ({flow.cancel_reason})" if flow.cancel_reason else "")
+                + ". Try again, or use the recovery key."
+            )
+        if isinstance(self.screen, VerifyScreen):
+            self.pop_screen()
         self.show_identity()
 
     def command_names(self) -> list[str]:

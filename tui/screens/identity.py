@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 
 class RecoveryKeyScreen(ModalScreen[None]):
@@ -41,12 +41,14 @@ class RecoveryKeyScreen(ModalScreen[None]):
         self.notify("Recovery key copied to the clipboard.")
 
 
-class AskRecoveryKey(ModalScreen[str | None]):
-    """The account's identity was made elsewhere: ask for its recovery key (Esc: later)."""
+class AskRecoveryKey(ModalScreen[tuple[str, str] | None]):
+    """The account's identity was made elsewhere (Element does this at first login): the
+    three ways Element offers — the recovery key, emoji verification with another session,
+    or a new identity. Dismisses with ("key", text), ("verify", ""), ("reset", "") or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Later")]
 
-    def __init__(self, user_id: str, problem: str) -> None:
+    def __init__(self, user_id: str, problem: str = "") -> None:
         super().__init__()
         self.user_id = user_id
         self.problem = problem
@@ -55,16 +57,72 @@ class AskRecoveryKey(ModalScreen[str | None]):
         with Vertical(classes="dialog wide", id="ask-recovery"):
             yield Static(
                 f"[b]{self.user_id} already has a cross-signing identity[/b]\n\n"
-                "Enter its recovery key to sign this device with it. Without it this device "
-                "stays unsigned (Esc), and clients that only trust cross-signed devices will "
-                "not share keys with it.\n"
+                "This device is not signed by it yet. Until it is, clients that only trust "
+                "cross-signed devices will not share keys with it. Confirm it is you:\n"
             )
-            yield Static(f"[yellow]{self.problem}[/yellow]", id="ask-recovery-problem")
+            yield Static(
+                f"[yellow]{self.problem}[/yellow]" if self.problem else "",
+                id="ask-recovery-problem",
+            )
+            yield Static(
+                "[b]1.[/b] Enter the recovery key (Element calls it the Security Key: groups "
+                "like [i]EsTc 1234 …[/i]; spaces are fine) and press Enter:"
+            )
             yield Input(placeholder="EsT… (spaces are fine)", password=True, id="recovery-input")
+            yield Static("[b]2.[/b] Or compare emoji with another session where you are signed in:")
+            yield Button("Verify with another device", id="verify-other")
+            yield Static(
+                "[b]3.[/b] Or, with no recovery key and no other device, start over "
+                "(everyone who verified you must verify you again):"
+            )
+            yield Button("Reset the identity…", id="reset-identity", variant="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-recovery-problem").display = bool(self.problem)
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        key = event.value.strip()
+        if not key:
+            self.notify("Type the recovery key first, or choose 2 or 3.", severity="warning")
+            return
+        self.dismiss(("key", key))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "verify-other":
+            self.dismiss(("verify", ""))
+        elif event.button.id == "reset-identity":
+            self.dismiss(("reset", ""))
+
+
+class ResetIdentity(ModalScreen[str | None]):
+    """Replacing the identity: what it costs, and the password that authorises it."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back")]
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide", id="reset-identity-dialog"):
+            yield Static(
+                f"[b]Reset the cross-signing identity of {self.user_id}?[/b]\n\n"
+                "[red]Everyone who verified you must verify you again[/red], and your other "
+                "sessions must be verified again too. Messages you could read stay readable. "
+                "Do this only when you have neither the recovery key nor another signed-in "
+                "device. A new recovery key is shown once afterwards.\n\n"
+                "Enter the account's password to confirm (Esc goes back):"
+            )
+            yield Input(password=True, id="reset-password")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        if not event.value:
+            self.notify("Enter the password to confirm, or Esc to go back.", severity="warning")
+            return
+        self.dismiss(event.value)
