@@ -16,7 +16,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bots.runtime import Runtime
-from tests.helpers import Member
+from tests.helpers import Member, OrgEnv
 
 CALL_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 45.0
@@ -121,8 +121,8 @@ async def send_ciphertext_only(
         await asyncio.wait_for(
             c.share_group_session(room_id, ignore_unverified_devices=True), CALL_TIMEOUT_S
         )
-    _type, encrypted = c.encrypt(room_id, event_type, content)
-    encrypted.pop("m.relates_to", None)
+    assert c.olm is not None
+    encrypted = c.olm.group_encrypt(room_id, {"content": content, "type": event_type})
     if clear is not None:
         encrypted["m.relates_to"] = clear
     return await send_plain(
@@ -143,24 +143,28 @@ def garbage_text(rng: random.Random, max_len: int = 40) -> str:
     return "".join(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF)
 
 
-def garbage(rng: random.Random, depth: int = 2) -> JSON:
-    """Any JSON value: scalars of every type, nested lists and objects."""
+def garbage(rng: random.Random, depth: int = 2, canonical: bool = False) -> JSON:
+    """Any JSON value: scalars of every type, nested lists and objects. ``canonical``: only what
+    the homeserver accepts in clear events (no floats, integers within +-(2**53 - 1))."""
     kind = rng.randrange(9 if depth > 0 else 6)
     if kind == 0:
         return None
     if kind == 1:
         return rng.random() < 0.5
-    if kind == 2:
-        return rng.choice([0, -1, 2**53, -(2**53), rng.randrange(-1000, 1000)])
+    if kind == 2 or (kind == 3 and canonical):
+        big = 2**53 - (1 if canonical else 0)
+        return rng.choice([0, -1, big, -big, rng.randrange(-1000, 1000)])
     if kind == 3:
         return rng.choice([0.5, -1e300, 1e-300])
     if kind in (4, 5):
         return garbage_text(rng)
     if kind == 6:
-        return [garbage(rng, depth - 1) for _ in range(rng.randrange(4))]
+        return [garbage(rng, depth - 1, canonical) for _ in range(rng.randrange(4))]
     keys = ["body", "type", "event_id", "rel_type", "m.in_reply_to", "algorithm", "key", ""]
     return {
-        rng.choice(keys) if rng.random() < 0.5 else garbage_text(rng, 8): garbage(rng, depth - 1)
+        rng.choice(keys) if rng.random() < 0.5 else garbage_text(rng, 8): garbage(
+            rng, depth - 1, canonical
+        )
         for _ in range(rng.randrange(5))
     }
 
@@ -254,3 +258,30 @@ def assert_no_double_answers(members: list[Member], bots: set[str], events: set[
         if e in events and n > 1
     }
     assert not twice, f"answered more than once: {twice}"
+
+
+# -- an organisation with two rooms ----------------------------------------------------------
+
+
+async def two_rooms(
+    env: OrgEnv, member_factory: MemberFactory
+) -> tuple[list[str], Member, Member, Runtime]:
+    """Two working groups with the same coordinator and member, bots running and joined.
+
+    Returns (room IDs, coordinator, member, runtime)."""
+    (cu, cpw), (mu, mpw) = await env.make_user("coord"), await env.make_user("member")
+    groups = "".join(
+        f'\n[[working_group]]\nname = "Fuzz {i}"\ncoordinators = ["{cu}"]\nmembers = ["{mu}"]\n'
+        for i in range(2)
+    )
+    settings = env.write_org(groups)
+    report = await env.apply(settings)
+    assert not report.failed, report.failed
+    rooms = [await env.room_id(f"fuzz-{i}") for i in range(2)]
+    coord, member = await member_factory(cu, cpw), await member_factory(mu, mpw)
+    runtime = await env.start_bots(settings)
+    await runtime.wait_synced()
+    bots = {b.user_id for b in runtime.bots}
+    for c in (coord, member):
+        await c.wait_all_joined(rooms, bots | {c.user_id}, 90)
+    return rooms, coord, member, runtime

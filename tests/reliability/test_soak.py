@@ -4,7 +4,10 @@ Afterwards every command is answered exactly once by each bot it addresses, repl
 order of the commands per room and bot, no member sees an undecryptable event, and no file in
 the bots' or the homeserver's data directory holds the secret titles or chat in clear. The test
 form is bounded (300 commands, 6 kills); ``make soak`` runs the long form with
-``SAMVERKAN_SOAK_COMMANDS`` / ``SAMVERKAN_SOAK_KILLS`` (defaults there: 5,000 and 10).
+``SAMVERKAN_SOAK_COMMANDS`` / ``SAMVERKAN_SOAK_KILLS`` (defaults there: 5,000 and 10) and
+``SAMVERKAN_SOAK_FUZZ`` (default there: 10 — one fuzz case every 10 commands, rotating over
+to-device garbage from an outsider, encrypted messages with garbage relations, and state
+changes; 0 turns it off; see tests/reliability/fuzzmix.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 
 from tests.bots.test_exactly_once import UpProcess
 from tests.helpers import Member, OrgEnv
+from tests.reliability.fuzzmix import FuzzMixer
 from tests.test_at_rest import files_containing
 
 # command → which bots answer it
@@ -55,6 +59,7 @@ async def soak(
     kills: int,
     rooms: int,
     members: int,
+    fuzz_every: int = 0,
 ) -> None:
     people = [await make_user("soak") for _ in range(members)]
     names = ", ".join(f'"{u}"' for u, _ in people)
@@ -77,6 +82,10 @@ async def soak(
     await up.start()
 
     await clients[0].wait_all_joined(room_ids, set(bots.values()), 90)
+    mixer = None
+    if fuzz_every:
+        mixer = FuzzMixer(org_env.synapse.url, list(bots.values()))
+        await mixer.start(*await make_user("outsider"))
 
     rng = random.Random(1234)
     tag = uuid.uuid4().hex[:12]  # in secret titles and chat; must never reach a disk in clear
@@ -91,6 +100,8 @@ async def soak(
         if command == "!event create":
             body = f'!event create "Soak {tag} {i}" 2031-05-04 10:00 Europe/Stockholm'
         sent.append((client, room, await client.send(room, body), command))
+        if mixer and i % fuzz_every == 0:
+            await mixer.one(client, room, [e for _c, r, e, _ in sent[-50:] if r == room])
         if i % 7 == 0:
             await client.send(room, f"chat {tag} {i}: nothing for the bots here")
         if i in kill_at:
@@ -137,7 +148,8 @@ async def soak(
         assert not gaps, (
             f"{len(gaps)} unanswered: {gaps[:10]}; undecryptable: "
             f"{[(c.user_id, c.undecryptable()[:3]) for c in clients]}; client errors: "
-            f"{[(c.user_id, c.errors[-3:]) for c in clients]}"
+            f"{[(c.user_id, c.errors[-3:]) for c in clients]}; fuzz mixed in: "
+            f"{dict(mixer.outcomes) if mixer else None}"
         )
 
         await asyncio.sleep(3)  # room for late duplicates
@@ -192,4 +204,5 @@ async def test_soak_long(org_env: OrgEnv, make_user, member_factory, tmp_path: P
         kills=int(os.environ.get("SAMVERKAN_SOAK_KILLS", "10")),
         rooms=5,
         members=3,
+        fuzz_every=int(os.environ.get("SAMVERKAN_SOAK_FUZZ", "10")),
     )
