@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
 PID_FILE = "samverkan-synapse.pid"
+OWNER_FILE = "samverkan-synapse.owner"  # the process ID of the process that started it
 
 # Run as ``python -c PDEATHSIG OWNER_PID -m synapse.app.homeserver …`` on Linux: the kernel
 # sends Synapse SIGTERM when the process that started it dies, even by SIGKILL; then exec.
@@ -162,8 +163,14 @@ class EmbeddedSynapse:
 
     @property
     def pid_path(self) -> Path:
-        """``PID OWNER_PID`` of the running child, written as soon as it is spawned."""
+        """The running child's process ID, written as soon as it is spawned."""
         return self.data_dir / PID_FILE
+
+    def recorded(self) -> tuple[int, int | None] | None:
+        """(process ID, owner's process ID if known) from the pid and owner files."""
+        pid = leftovers.read_pid_file(self.pid_path)
+        owner = leftovers.read_pid_file(self.data_dir / OWNER_FILE)
+        return (pid[0], owner[0] if owner else None) if pid else None
 
     def leftovers(self) -> list[int]:
         """Synapse processes on this data directory whose owner is gone (a killed run).
@@ -171,7 +178,7 @@ class EmbeddedSynapse:
         Raises HomeserverError if a live process of another owner runs it."""
         config = str(self.config_path)
         pids = set(leftovers.processes_with_arg(config))
-        recorded = leftovers.read_pid_file(self.pid_path)
+        recorded = self.recorded()
         if recorded and leftovers.alive(recorded[0]) and config in leftovers.cmdline(recorded[0]):
             pids.add(recorded[0])
         ours = self._proc.pid if self._proc and self._proc.returncode is None else None
@@ -206,6 +213,7 @@ class EmbeddedSynapse:
                 + ", ".join(leftovers.describe(p) for p in remaining)
             )
         self.pid_path.unlink(missing_ok=True)
+        (self.data_dir / OWNER_FILE).unlink(missing_ok=True)
         return found
 
     def check_port(self) -> None:
@@ -245,7 +253,8 @@ class EmbeddedSynapse:
             stderr=open(self.data_dir / "homeserver.stderr", "ab"),  # noqa: ASYNC230, SIM115
             start_new_session=True,
         )
-        self.pid_path.write_text(f"{self._proc.pid} {os.getpid()}\n")
+        (self.data_dir / OWNER_FILE).write_text(f"{os.getpid()}\n")
+        self.pid_path.write_text(f"{self._proc.pid}\n")
         try:
             await wait_ready(self.url, READY_TIMEOUT_S, self._proc)
         except BaseException:
@@ -278,6 +287,7 @@ class EmbeddedSynapse:
         recorded = leftovers.read_pid_file(self.pid_path)
         if proc is not None and recorded and recorded[0] == proc.pid:
             self.pid_path.unlink(missing_ok=True)
+            (self.data_dir / OWNER_FILE).unlink(missing_ok=True)
 
     async def __aenter__(self) -> EmbeddedSynapse:
         await self.start()

@@ -105,6 +105,11 @@ async def test_bad_input_is_reported_without_tracebacks(
 ) -> None:
     config = str(tmp_path / "org.toml")
     assert await cli("ledger", "export", str(tmp_path / "x.jsonl"), "--config", config) == 2
+    assert f"no Samverkan data in {home}" in capsys.readouterr().err
+    assert not await asyncio.to_thread(home.exists), "a read-only command made a data dir"
+    bare = Settings(home=home, passphrase=PASSPHRASE, org=parse_org(ORG), fast_kdf=True)  # type: ignore[arg-type]
+    await unlock_vault(bare)  # a data directory without the resources bot's store
+    assert await cli("ledger", "export", str(tmp_path / "x.jsonl"), "--config", config) == 2
     assert "no resources bot data" in capsys.readouterr().err
     await write_ledger(home, 3)
     out = tmp_path / "l.jsonl"
