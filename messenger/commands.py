@@ -230,7 +230,7 @@ def tokenize(body: str) -> list[str]:
     except ValueError as e:
         raise CommandError(
             f"cannot read the command: {e} — close every quote you open, "
-            'e.g. !event create "Board meeting" 2026-12-03 14:00'
+            'e.g. !event create "Board meeting" tomorrow 14:00'
         ) from None
 
 

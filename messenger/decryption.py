@@ -31,6 +31,7 @@ UNDECRYPTED_NS = "undecrypted"
 WITHHELD_NS = "withheld"
 INDEX_NS = "megolm-index"
 ORIGIN_NS = "key-origin"
+DELETED_NS = "device-deleted"
 KEY_MISSING = "the room key has not arrived (yet)"
 KEY_REQUEST_AFTER_S = 5.0
 UNDECRYPTABLE_WAIT_S = 60.0
@@ -144,9 +145,14 @@ class DecryptionMixin:
             )
         encrypted = bool(getattr(ev, "decrypted", False))
         device, verified, deleted, problem = (None, False, False, None)
+        ts = int(src.get("origin_server_ts", getattr(ev, "server_timestamp", 0)))
         if encrypted:
             device, verified, deleted, problem = self._authenticate(
-                room_id, ev.sender, getattr(ev, "sender_key", None), getattr(ev, "session_id", None)
+                room_id,
+                ev.sender,
+                getattr(ev, "sender_key", None),
+                getattr(ev, "session_id", None),
+                ts,
             )
         inc = Incoming(
             room_id=room_id,
@@ -154,7 +160,7 @@ class DecryptionMixin:
             sender=ev.sender,
             type=src.get("type", ""),
             content=src.get("content", {}) if isinstance(src.get("content"), dict) else {},
-            ts=int(src.get("origin_server_ts", getattr(ev, "server_timestamp", 0))),
+            ts=ts,
             encrypted=encrypted,
             sender_device=device,
             device_verified=verified,
@@ -168,7 +174,12 @@ class DecryptionMixin:
         return inc
 
     def _authenticate(
-        self, room_id: str | None, sender: str, sender_key: str | None, session_id: str | None
+        self,
+        room_id: str | None,
+        sender: str,
+        sender_key: str | None,
+        session_id: str | None,
+        ts: int,
     ) -> tuple[str | None, bool, bool, str | None]:
         """(device, verified, deleted, problem) for a decrypted event claiming ``sender``.
 
@@ -176,7 +187,9 @@ class DecryptionMixin:
         Curve25519 key) and be signed by that device's Ed25519 key; otherwise the ``sender``
         field is not backed by cryptography (a spoofed or replayed event) and ``problem`` says
         why. A device signed out since is still that sender's device for the keys it sent
-        while it existed: the binding made when the key arrived (``key_origins``) holds.
+        while it existed: the binding made when the key arrived (``key_origins``) holds for
+        messages sent before we saw the device signed out; anything later under its keys is
+        refused (whoever still holds them is no longer a device of the sender).
         """
         olm = self.client.olm
         if sender_key is None or olm is None:
@@ -206,7 +219,10 @@ class DecryptionMixin:
             and origin["curve25519"] == sender_key
             and origin["ed25519"] == session.ed25519
         ):
-            return origin["device"], bool(origin.get("verified")), True, None
+            gone = self.client.deleted_at.get(f"{sender}|{origin['device']}")
+            if gone is None or ts <= gone:
+                return origin["device"], bool(origin.get("verified")), True, None
+            return None, False, False, f"sent after {sender}'s device was signed out"
         if sender not in olm.tracked_users:
             return None, False, False, None  # devices not fetched yet: not authenticated
         return (
@@ -287,15 +303,24 @@ class DecryptionMixin:
         return next((d for d in devices if d.curve25519 == ev.sender_key), None)
 
     async def _save_origins(self) -> None:
-        if not self._origins_dirty:
+        deletions: set[str] = getattr(self.client, "deletions_new", set())
+        if not self._origins_dirty and not deletions:
             return
         async with self.store.transaction() as tx:
             for session_id in self._origins_dirty:
                 await tx.put(ORIGIN_NS, session_id, self.key_origins[session_id])
+            for key in deletions:
+                await tx.put(DELETED_NS, key, {"at": self.client.deleted_at[key]})
         self._origins_dirty.clear()
+        deletions.clear()
 
     async def _load_origins(self) -> None:
         self.key_origins = dict(await self.store.items(ORIGIN_NS))
+        client = self.client
+        if hasattr(client, "deleted_at"):
+            stored = await self.store.items(DELETED_NS)
+            client.deleted_at.update({k: int(v["at"]) for k, v in stored})
+            client.note_deletions()  # signed out while we were not looking: from now on
 
     def incoming(self, room_id: str, event: Any) -> Incoming:
         """Our view of a nio event (e.g. from back-pagination), authenticated and decrypted."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -26,6 +27,7 @@ import aiohttp
 from nio import (
     AsyncClient,
     ForwardedRoomKeyEvent,
+    KeysQueryResponse,
     KeysUploadResponse,
     RoomKeyEvent,
     SyncResponse,
@@ -64,6 +66,9 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         self._withheld_sent: set[tuple[str, str, str]] = set()
         self.megolm_indices: dict[str, tuple[str, str, int]] = {}
         self.key_arrivals: list[RoomKeyEvent] = []
+        self.deleted_at: dict[str, int] = {}
+        """``user|device`` → when (ms) we first saw the device signed out."""
+        self.deletions_new: set[str] = set()
         """Room keys received over Olm since the session last looked (``Session`` drains it)."""
         """event ID → (sender key, session ID, message index) of events decrypted lately."""
 
@@ -155,6 +160,20 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         await super().receive_response(response)
         if isinstance(response, KeysUploadResponse):
             self.fallback_needed = False
+        elif isinstance(response, KeysQueryResponse):
+            self.note_deletions()
+
+    def note_deletions(self) -> None:
+        """Record when we first saw each device signed out: messages under the keys it sent
+        while it existed stay its owner's only if they were sent before that moment."""
+        if self.olm is None:
+            return
+        now = int(time.time() * 1000)
+        for device in self.olm.device_store:
+            key = f"{device.user_id}|{device.id}"
+            if device.deleted and key not in self.deleted_at:
+                self.deleted_at[key] = now
+                self.deletions_new.add(key)
 
     # -- key upload -----------------------------------------------------------------------
 

@@ -130,7 +130,17 @@ class CrossSigning:
                 "password": password,
                 "session": first.get("session"),
             }
-            await self.session.api("POST", "/keys/device_signing/upload", {**body, "auth": auth})
+            second = await self.session.api(
+                "POST", "/keys/device_signing/upload", {**body, "auth": auth}
+            )
+            if "flows" in second or "errcode" in second:
+                raise AuthError(
+                    "the homeserver did not accept the password for replacing the "
+                    f"cross-signing identity of {self.user_id}: "
+                    f"{second.get('error', 'authentication failed')}",
+                    errcode=second.get("errcode"),
+                    status=401,
+                )
 
     async def _store_secrets(self) -> None:
         """Put the private keys in secret storage under a fresh recovery key."""

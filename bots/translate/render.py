@@ -11,9 +11,15 @@ from bots.translate.state import Term
 HOW_TO = "Answer in this thread with !tr <translation> (e.g. “!tr sv: …” names the language)."
 
 
+NAMES = {"nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk"}
+"""Names lingua spells without their letters (BOKMAL, NYNORSK)."""
+
+
 @cache
 def language_name(code: str) -> str:
     """``da`` → ``Danish``; the code itself when lingua does not name it."""
+    if code in NAMES:
+        return NAMES[code]
     try:
         from lingua import IsoCode639_1, Language
 

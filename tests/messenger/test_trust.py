@@ -79,3 +79,36 @@ async def test_identity_restores_from_secret_storage_on_a_wiped_disk(
         assert status.device_signed
     finally:
         await fresh.close()
+
+
+async def test_a_wrong_password_never_replaces_an_identity(org_env: OrgEnv, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Replacing a published identity with a wrong password fails with AuthError before
+    anything is saved or published: the old master key stays, secret storage is untouched."""
+    import pytest
+
+    from messenger.errors import AuthError
+    from messenger.session import Session
+    from messenger.trust import TRUST_NS
+
+    dep = await org_env.open(org_env.write_org(""))
+    user_id, password = await dep.ensure_account("guarded-" + org_env.suffix)
+    first = await dep.session(user_id)
+    try:
+        cs = CrossSigning(first)
+        assert await cs.bootstrap(password) is True
+        before = (await cs.query(user_id, fresh=True))["master"]
+        default_key = await cs.account_data("m.secret_storage.default_key")
+    finally:
+        await first.close()
+    other = await Session.open(
+        org_env.synapse.url, user_id, tmp_path / "other", dep.vault, password=password
+    )
+    try:
+        replacing = CrossSigning(other)
+        with pytest.raises(AuthError, match="did not accept the password"):
+            await replacing.bootstrap("not the password", new_identity=True)
+        assert (await replacing.query(user_id, fresh=True))["master"] == before
+        assert await replacing.account_data("m.secret_storage.default_key") == default_key
+        assert await other.store.get(TRUST_NS, "cross_signing") is None
+    finally:
+        await other.close()

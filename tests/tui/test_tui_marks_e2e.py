@@ -116,6 +116,16 @@ async def test_history_from_a_signed_out_device_is_readable_and_marked(
             return devices == [phone.client.device_id]
 
         await until(pilot, laptop_gone, "the TUI to learn the laptop was signed out")
+        # What this start read before it knew is as it was read then; read the event again.
+        again = await client.session.fetch_event(room_id, old)
+        assert again.decrypt_error is None and again.device_deleted
+        assert again.sender_device is not None
+
+    # A third start: the device list (with the laptop gone) is known from the first sync on.
+    async with tui_for(org_env, settings, coord.user_id) as (app, pilot):
+        await until(pilot, lambda: app.client is not None and room_id in app.client.info, "rooms")
+        client = app.client
+        assert client is not None
         app.open_room(room_id)
         tl = client.timeline(room_id)
         await until(pilot, lambda: tl.get(old) is not None, "the message in the history")
