@@ -31,7 +31,9 @@ def script() -> list[tuple[str, str]]:
         ("main", "!pool add funding 50000 --unit SEK"),
         ("main", '!request funding "Travel to the Nairobi workshop" --amount 12000'),
         ("sw", "!translator add sw>en"),
+        # Swahili is a working language there: nothing to do until someone asks for English.
         ("sw", SWAHILI),
+        ("sw", "!translate en"),  # a reply to the message before
     ]
 
 
@@ -89,17 +91,18 @@ async def showcase(deployment: Deployment, org: OrgFile, user: str, password: st
             await session.sync_once(collect, timeout_ms=1000)
             if all(ready(r) for r in room_ids.values()):
                 break
-        current = ""
+        current, sent = "", ""
         for key, text in script():
             if key != current:
                 print(f"\nshowcase in {groups[key].name!r} as {user_id}:")
                 current = key
-            sent = await session.send_now(
-                room_ids[key], {"msgtype": "m.text", "body": text}, txn_id=uuid.uuid4().hex
-            )
+            content: dict[str, object] = {"msgtype": "m.text", "body": text}
+            if text.startswith("!translate "):
+                content["m.relates_to"] = {"m.in_reply_to": {"event_id": sent}}
+            sent = await session.send_now(room_ids[key], content, txn_id=uuid.uuid4().hex)
             print(f"  > {text}")
             answered: set[str] = set()
-            expected = len(bots) if text == "!ping" else 1
+            expected = len(bots) if text == "!ping" else 1 if text.startswith("!") else 0
             step_deadline = loop.time() + STEP_WAIT_S
             while len(answered) < expected and loop.time() < step_deadline:
                 await session.sync_once(collect, timeout_ms=1000)

@@ -73,6 +73,8 @@ async def test_demo_is_reachable_from_the_cli_and_runs_its_showcase_once(tmp_pat
         swahili = out.index("> Tunahitaji kuamua")
         assert out.index("showcase in 'Nordic policy'") < kenya < swahili
         assert "Tunahitaji" not in out[:kenya]
+        asked = out.index("> !translate en", swahili)
+        assert out[asked:].split("\n")[1].startswith("  < @translate:localhost [decrypted]:"), out
 
         # The demo prints the command lines that reach it.
         assert f"in {tmp_path} (the demo's data is in {demo_home})" in out
