@@ -23,7 +23,8 @@ from nio.exceptions import EncryptionError
 from messenger.calls import guarded
 from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
-from messenger.olmkeys import WITHHELD, E2EEClient
+from messenger.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
+from messenger.poison import poison_log
 
 log = logging.getLogger(__name__)
 
@@ -356,8 +357,15 @@ class DecryptionMixin:
             try:
                 decrypted = self.client.decrypt_event(ev)
             except EncryptionError as e:
-                if "Duplicate message index" in str(e):
-                    log.warning("%s: dropping replayed event %s", self.user_id, event_id)
+                if "Duplicate message index" in str(e) or MALFORMED_PAYLOAD in str(e):
+                    poison_log.note(
+                        f"undecryptable:{rec['room_id']}:{ev.sender}",
+                        "%s: dropping %s from %s: %s",
+                        self.user_id,
+                        event_id,
+                        ev.sender,
+                        e,
+                    )
                     await self.store.delete(UNDECRYPTED_NS, event_id)
                     continue
                 await self._still_undecryptable(event_id, rec, ev, now)

@@ -34,7 +34,8 @@ from nio import (
 )
 from nio.api import Api
 from nio.crypto.sessions import OutboundGroupSession
-from nio.exceptions import LocalProtocolError
+from nio.events.misc import UnknownBadEvent
+from nio.exceptions import EncryptionError, LocalProtocolError
 from nio.responses import ErrorResponse, ShareGroupSessionResponse
 from nio.rooms import MatrixRoom
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 MEGOLM = "m.megolm.v1.aes-sha2"
 WITHHELD = "m.room_key.withheld"
 ROOM_KEY_BATCH = 100
+MALFORMED_PAYLOAD = "the decrypted payload is not a valid event"
 SIGNED_CURVE = "signed_curve25519"
 WITHHELD_REASONS = {
     "m.unverified": "The sender disabled sharing keys with unverified devices.",
@@ -103,6 +105,15 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
             return bool(index_ok(message_index, event))
 
         olm.message_index_ok = remember_index
+        decrypt = olm.decrypt_megolm_event
+
+        def strict_decrypt(event: Any, room_id: str | None = None) -> Any:
+            result = decrypt(event, room_id)
+            if isinstance(result, UnknownBadEvent):  # nio would put it in the timeline
+                raise EncryptionError(MALFORMED_PAYLOAD)
+            return result
+
+        olm.decrypt_megolm_event = strict_decrypt
 
     # -- to-device input -----------------------------------------------------------------
 
@@ -150,6 +161,9 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
     async def receive_response(self, response: Any) -> None:
         """Apply a response to nio's state, with crash points before anything is applied."""
         if isinstance(response, SyncResponse):
+            if None in response.to_device_events:  # nio could not parse them (e.g. `{}`)
+                poison_log.note("to-device:unparsed", "dropping to-device events nio cannot parse")
+                response.to_device_events = [e for e in response.to_device_events if e]
             if response.to_device_events:
                 crash_point("sync-unprocessed")
             types = getattr(response, "unused_fallback_key_types", None)

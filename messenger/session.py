@@ -36,6 +36,7 @@ from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
 from messenger.olmkeys import E2EEClient
 from messenger.outbox import OutboxMixin
+from messenger.poison import poison_log
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -342,12 +343,29 @@ class Session(OutboxMixin, DecryptionMixin):
             for ev in [*info.state, *info.timeline.events]:
                 await self._note_encryption_settings(room_id, ev)
         await self._learn_senders(timeline)
-        batch.events.extend(await self._checked_all([self._incoming(r, ev) for r, ev in timeline]))
+        batch.events.extend(await self._checked_all(self._incoming_all(timeline)))
         batch.left.extend(resp.rooms.leave.keys())
         batch.to_device.extend(dict(ev.source) for ev in resp.to_device_events)
         self._reshare_on_request(resp.to_device_events)
         await self._note_withheld(batch.to_device)
         return batch
+
+    def _incoming_all(self, timeline: list[tuple[str, Any]]) -> list[Incoming]:
+        """Our view of each timeline event; one that cannot be read at all is dropped."""
+        out = []
+        for room_id, ev in timeline:
+            try:
+                out.append(self._incoming(room_id, ev))
+            except Exception as e:  # noqa: BLE001 - remote input: never stop the batch
+                poison_log.note(
+                    f"timeline:{room_id}",
+                    "%s: dropping an unreadable event in %s: %s: %s",
+                    self.user_id,
+                    room_id,
+                    e.__class__.__name__,
+                    e,
+                )
+        return out
 
     async def _note_encryption_settings(self, room_id: str, ev: Any) -> None:
         """Remember the room's ``m.room.encryption`` content (rotation periods)."""

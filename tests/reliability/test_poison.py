@@ -160,7 +160,7 @@ async def test_garbage_to_device_from_an_outsider_never_stops_the_bots(
     mallory = await member_factory(outsider, pw)
     token = mallory.client.access_token
     rng = secrets.SystemRandom()
-    for i in range(rounds):
+    for _ in range(rounds):
         for bot in bot_ids:
             for event_type, content in [
                 ("m.room.encrypted", garbage_olm(rng)),
