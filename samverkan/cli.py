@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crypto import CryptoError
-from messenger.calls import backoff_delays
-from messenger.config import OrgFile, Settings, load_org
-from messenger.errors import MessengerError, RateLimited, TransientError
+from messenger.config import Settings
+from messenger.errors import MessengerError
+from samverkan.context import DEFAULT_CONFIG as DEFAULT_CONFIG
+from samverkan.context import DEMO_PASSPHRASE as DEMO_PASSPHRASE
+from samverkan.context import UsageProblem as UsageProblem
+from samverkan.context import passphrase as passphrase
+from samverkan.context import settings_for as settings_for
 from samverkan.paths import example_file
+from samverkan.watch import HomeserverWatch, crash_log
+from samverkan.watch import retry_transient as retry_transient
 
 if TYPE_CHECKING:
     from messenger.deployment import Deployment
@@ -28,100 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("samverkan")
 
-DEFAULT_CONFIG = Path("org.toml")
 EXAMPLE_CONFIG = example_file("org.toml")
 FEDERATION_CONFIG = example_file("federation-org.toml")
-DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 HEARTBEAT_FILE = "runtime-status.json"
-
-
-class UsageProblem(Exception):
-    """A CLI argument or environment problem, reported without a traceback."""
-
-
-def passphrase(prompt: bool = True, new_store: Path | None = None) -> str:
-    """The passphrase from $SAMVERKAN_PASSPHRASE or a prompt; asked twice when it will create
-    the store ``new_store`` (a typo would otherwise lock the new store with it)."""
-    value = os.environ.get("SAMVERKAN_PASSPHRASE")
-    if value:
-        return value
-    if prompt and sys.stdin.isatty():
-        if new_store is None or new_store.exists():
-            return getpass.getpass("Samverkan passphrase: ")
-        print(f"there is no encrypted store at {new_store.parent} yet; a new one will be made")
-        first = getpass.getpass("passphrase for the new store: ")
-        if getpass.getpass("the same passphrase again: ") != first:
-            raise UsageProblem(
-                "the two passphrases differ; nothing was created. Run the command again "
-                "(or set SAMVERKAN_HOME if you meant an existing data directory)"
-            )
-        return first
-    raise UsageProblem(
-        "no passphrase: set SAMVERKAN_PASSPHRASE or run in a terminal to be asked for it"
-    )
-
-
-# Commands that only read a data directory: they never create one.
-READ_ONLY = {"status", "ledger"}
-# Commands that may run against a homeserver whose data directory is another one.
-ANY_HOMESERVER = {"tui", "up", "demo"}
-
-
-def settings_for(args: argparse.Namespace, org: OrgFile | None = None) -> Settings:
-    """Settings from the CLI arguments and environment — or, with neither an organisation
-    file nor $SAMVERKAN_HOME, from the demo in the current directory (.samverkan-demo)."""
-    from pydantic import SecretStr
-
-    from samverkan.discover import find_demo, other_homeserver
-
-    fast = os.environ.get("SAMVERKAN_FAST_KDF") == "1"
-    command = getattr(args, "command", "")
-    demo = None if org else find_demo(getattr(args, "config", None), DEFAULT_CONFIG)
-    if demo is not None:
-        note = f"using the demo: data in {demo.home}, organisation file {demo.config}"
-        print(note, file=sys.stderr)
-        org, home = load_org(demo.config), demo.home
-    else:
-        org = org or load_org(getattr(args, "config", None) or DEFAULT_CONFIG)
-        home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).resolve()
-    if command not in ANY_HOMESERVER:
-        problem = other_homeserver(org, home)
-        if problem:
-            raise UsageProblem(problem)
-    vault = home / "vault.json"
-    if command in READ_ONLY and not vault.exists():
-        raise UsageProblem(
-            f"no Samverkan data in {home} (no vault.json): set SAMVERKAN_HOME to the data "
-            "directory of `samverkan up`, or run the command where `make demo` ran"
-        )
-    if demo is not None:
-        secret = os.environ.get("SAMVERKAN_PASSPHRASE") or DEMO_PASSPHRASE
-    else:
-        secret = passphrase(new_store=vault)
-        if not vault.exists():
-            create_store(home, secret, fast)
-    return Settings(home=home, passphrase=SecretStr(secret), org=org, fast_kdf=fast)
-
-
-def create_store(home: Path, secret: str, fast: bool) -> None:
-    """Create the data directory's vault now, and say so."""
-    import nacl.pwhash
-
-    from crypto import Vault
-
-    limits: dict[str, int] = {}
-    if fast:
-        limits = {
-            "opslimit": nacl.pwhash.argon2id.OPSLIMIT_MIN,
-            "memlimit": nacl.pwhash.argon2id.MEMLIMIT_MIN,
-        }
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    Vault.open_or_create(home / "vault.json", secret, **limits)
-    print(
-        f"created a new encrypted store at {home} (it opens only with this passphrase)",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def write_heartbeat(home: Path, runtime: Any) -> None:
@@ -142,53 +57,6 @@ def write_heartbeat(home: Path, runtime: Any) -> None:
     tmp = home / (HEARTBEAT_FILE + ".tmp")
     tmp.write_text(json.dumps(data))
     tmp.replace(home / HEARTBEAT_FILE)
-
-
-async def retry_transient(
-    step: Callable[[], Awaitable[Any]], stop: asyncio.Event, action: str
-) -> Any:
-    """Run ``step`` until it gets past transient failures (homeserver restarting, connection
-    reset), waiting with backoff; None if ``stop`` is set meanwhile. Every step is idempotent."""
-    for delay in backoff_delays():
-        try:
-            return await step()
-        except (TransientError, RateLimited) as e:
-            print(f"{action}: {e}; retrying in {delay:.1f} s", flush=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
-        if stop.is_set():
-            return None
-    return None
-
-
-class HomeserverWatch:
-    """Notices when ``up``'s own homeserver child exits, and restarts it (a few times)."""
-
-    RESTARTS = 3
-    WINDOW_S = 300.0
-
-    def __init__(self, synapse: EmbeddedSynapse | None) -> None:
-        self.synapse = synapse
-        self.exits: list[float] = []
-
-    async def check(self, stop: asyncio.Event) -> None:
-        """Restart an exited homeserver; MessengerError once it keeps exiting."""
-        hs = self.synapse
-        code = hs.exit_code if hs else None
-        if hs is None or code is None:
-            return
-        now = time.monotonic()
-        self.exits = [t for t in self.exits if now - t < self.WINDOW_S] + [now]
-        logs = f"{hs.data_dir / 'homeserver.log'} and homeserver.stderr"
-        if len(self.exits) > self.RESTARTS:
-            raise MessengerError(
-                f"the homeserver exited (code {code}) {len(self.exits)} times in "
-                f"{self.WINDOW_S / 60:.0f} minutes; giving up: see {logs}"
-            )
-        print(f"the homeserver exited unexpectedly (code {code}); restarting it", flush=True)
-        await retry_transient(hs.start, stop, "restarting the homeserver")
-        if hs.pid:
-            print(f"homeserver restarted at {hs.url} (pid {hs.pid})", flush=True)
 
 
 async def run_until_signal(
@@ -538,19 +406,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 70
-
-
-def crash_log(error: BaseException) -> Path:
-    """Write ``error``'s traceback to a new file in the data directory (else the temp dir)."""
-    import tempfile
-    import traceback
-
-    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan"))
-    folder = home if home.is_dir() and os.access(home, os.W_OK) else Path(tempfile.gettempdir())
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = (folder / f"samverkan-crash-{stamp}-{os.getpid()}.log").absolute()
-    text = "".join(traceback.format_exception(error))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(f"samverkan {' '.join(sys.argv[1:])}\n{text}")
-    return path

@@ -18,10 +18,10 @@ from messenger.config import OrgFile, Settings, load_org
 from messenger.deployment import Deployment
 from messenger.homeserver import free_port
 from messenger.ids import localpart, server_of
+from samverkan.context import DEMO_PASSPHRASE
 from samverkan.paths import example_file
 
 EXAMPLE = example_file("org.toml")
-DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 COORDINATOR = "anna"
 SHOWCASE_MARKER = "showcase-ran"
 

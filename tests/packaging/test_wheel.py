@@ -249,8 +249,10 @@ def test_a_crashing_tui_exits_non_zero_with_one_line_and_a_log(installed: Instal
         os.close(secondary)
     assert proc.returncode == 70, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "crashed (StylesheetError" in lines[0]
-    log = Path(lines[0].rsplit("the traceback is in ", 1)[1])
+    assert lines[0].startswith("created a new encrypted store at"), proc.stderr
+    assert len(lines) == 2, proc.stderr  # and one line for the crash
+    assert "crashed (StylesheetError" in lines[1]
+    assert "Traceback" not in proc.stderr
+    log = Path(lines[1].rsplit("the traceback is in ", 1)[1])
     assert log.parent == home
     assert "Traceback" in log.read_text()
