@@ -116,6 +116,12 @@ class Deployment:
                 server_name=self.server_name,
                 admin=admin,
             )
+        except FileNotFoundError:
+            raise HomeserverError(
+                f"this data directory ({self.settings.home}) has never run its homeserver: "
+                "start `samverkan up` here, or set SAMVERKAN_HOME to the data directory of "
+                "the running one"
+            ) from None
         except OSError as e:
             raise HomeserverError(f"the homeserver at {self.url} is not running: {e}") from None
         await self.store.put("accounts", name, {"user_id": user_id, "password": password})
