@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from messenger.commands import CommandTable
+from messenger.botkit.commands import CommandTable
 
 _DATE = re.compile(r"\{date\+(\d+)\}")
 

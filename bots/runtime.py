@@ -9,14 +9,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from messenger.bot import Bot
+from messenger.botkit.bot import Bot
 from messenger.config import OrgFile
-from messenger.deployment import Deployment
+from messenger.deploy.deployment import Deployment
+from messenger.e2ee.trust import RecoveryKeyNeeded
 from messenger.errors import MessengerError
 from messenger.events import SyncBatch
 from messenger.ids import localpart
-from messenger.session import UNDECRYPTED_NS, Session
-from messenger.trust import RecoveryKeyNeeded
+from messenger.session.core import UNDECRYPTED_NS, Session
 
 log = logging.getLogger(__name__)
 

@@ -52,6 +52,12 @@ def check_languages(codes: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+COORDINATOR_LEVEL = 50
+"""Power level of a group's coordinators: they approve, settle polls, add to pools."""
+BOT_LEVEL = 50
+"""Power level of the bot accounts in every organisation room."""
+
+
 class Strict(BaseModel):
     """Base for file models: unknown keys are errors, so typos do not pass silently."""
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from messenger.config import OrgFile, Settings, load_org
-from messenger.deployment import Deployment
-from messenger.homeserver import free_port
+from messenger.deploy.deployment import Deployment
+from messenger.deploy.homeserver import free_port
 from messenger.ids import localpart, server_of
 from samverkan.context import DEMO_PASSPHRASE
 from samverkan.paths import example_file
@@ -97,8 +97,8 @@ async def seed(deployment: Deployment, org: OrgFile) -> None:
 
 async def run_demo(args: argparse.Namespace) -> int:
     """Run ``up`` on the example organisation, show the bots at work, then open the TUI."""
-    from samverkan.cli import run_until_signal
     from samverkan.discover import DEMO_HOME, command_lines, write_pointer
+    from samverkan.running import run_until_signal
 
     org = demo_org(getattr(args, "port", None))
     home = Path(os.environ.get("SAMVERKAN_HOME", str(DEMO_HOME))).absolute()  # noqa: ASYNC240

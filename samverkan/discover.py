@@ -8,9 +8,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from messenger import leftovers
 from messenger.config import OrgFile
-from messenger.homeserver import PID_FILE
+from messenger.deploy import leftovers
+from messenger.deploy.homeserver import PID_FILE
 
 DEMO_HOME = Path(".samverkan-demo")
 POINTER = "demo.json"

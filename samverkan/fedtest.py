@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from messenger.config import OrgFile, Settings, load_org
-from samverkan.cli import FEDERATION_CONFIG, UsageProblem, passphrase, run_until_signal
+from samverkan.context import UsageProblem, passphrase
+from samverkan.running import FEDERATION_CONFIG, run_until_signal
 
 if TYPE_CHECKING:
-    from messenger.deployment import Deployment
-    from messenger.federation import LoopbackFederation
+    from messenger.deploy.deployment import Deployment
+    from messenger.deploy.federation import LoopbackFederation
 
 FEDERATION_TEST_PASSWORD = "dev-{localpart}"
 
@@ -33,9 +34,9 @@ async def run_federation_test(args: argparse.Namespace) -> int:
     """
     from pydantic import SecretStr
 
-    from messenger.deployment import Deployment
-    from messenger.federation import LoopbackFederation, loopback_org, people_by_server
-    from messenger.homeserver import register_user
+    from messenger.deploy.deployment import Deployment
+    from messenger.deploy.federation import LoopbackFederation, loopback_org, people_by_server
+    from messenger.deploy.homeserver import register_user
     from messenger.ids import localpart
 
     source = load_org(args.config or FEDERATION_CONFIG)
@@ -94,8 +95,8 @@ async def print_federation_test(
     source: OrgFile, fed: LoopbackFederation, people: dict[str, list[str]], deployment: Deployment
 ) -> None:
     """What is where: servers, URLs, logins and the rooms, once the bots run."""
+    from messenger.deploy.provision import Provisioner
     from messenger.ids import localpart
-    from messenger.provision import Provisioner
 
     home, partner = fed.servers
     service = await deployment.service_session()

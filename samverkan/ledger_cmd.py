@@ -76,7 +76,7 @@ def verify_text(
 
 def parse_key(text: str) -> Ed25519PublicKey:
     """The ``--key`` value as an Ed25519 public key."""
-    from samverkan.cli import UsageProblem
+    from samverkan.context import UsageProblem
 
     try:
         return Ed25519PublicKey.from_base64(text.strip())
@@ -96,9 +96,9 @@ async def export_ledger(settings: Settings, out: Path) -> tuple[int, Verdict, st
     """Write the bot's ledger to ``out`` as JSON Lines; return (entries, verdict, key base64)."""
     from bots.resources.book import stored_entries, stored_public_key, to_entries
     from crypto.ledger import dump_jsonl
-    from messenger.deployment import unlock_vault
+    from messenger.deploy.deployment import unlock_vault
     from messenger.store import StateStore
-    from samverkan.cli import UsageProblem
+    from samverkan.context import UsageProblem
 
     path = bot_store_path(settings)
     if not await asyncio.to_thread(path.is_file):
@@ -138,7 +138,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 async def cmd_export(args: argparse.Namespace) -> int:
     """``samverkan ledger export FILE``."""
-    from samverkan.cli import settings_for
+    from samverkan.context import settings_for
 
     count, verdict, key = await export_ledger(settings_for(args), args.file)
     print(f"wrote {count} ledger entries to {args.file}")
@@ -160,7 +160,7 @@ async def cmd_export(args: argparse.Namespace) -> int:
 
 async def cmd_verify(args: argparse.Namespace) -> int:
     """``samverkan ledger verify FILE --key PUBKEY [--head HASH]``."""
-    from samverkan.cli import UsageProblem
+    from samverkan.context import UsageProblem
 
     key = parse_key(args.key)
     try:

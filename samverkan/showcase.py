@@ -7,10 +7,10 @@ import datetime
 import uuid
 
 from messenger.config import Group, OrgFile
-from messenger.deployment import Deployment
+from messenger.deploy.deployment import Deployment
 from messenger.events import Incoming, SyncBatch
-from messenger.rooms import Rooms
-from messenger.session import Session
+from messenger.session.core import Session
+from messenger.session.rooms import Rooms
 from tui.factory import tui_dir
 
 SWAHILI = "Tunahitaji kuamua nani ataongoza warsha kuhusu demokrasia ya mitaa mjini Nairobi."
@@ -70,7 +70,7 @@ async def showcase(deployment: Deployment, org: OrgFile, user: str, password: st
         seen.extend(batch.events)
 
     try:
-        from messenger.provision import Provisioner
+        from messenger.deploy.provision import Provisioner
 
         groups = showcase_rooms(org)
         service = await deployment.service_session()

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from messenger.config import Settings
+from messenger.deploy.homeserver import wait_ready
 from messenger.errors import MessengerError
-from messenger.homeserver import wait_ready
 
 STALE_S = 60
 
@@ -25,8 +25,8 @@ async def status_table(
     settings: Settings, heartbeat_file: str
 ) -> tuple[list[tuple[str, str]], bool]:
     """Rows of (what, state) and whether everything is healthy."""
-    from messenger.deployment import Deployment
-    from messenger.provision import Provisioner
+    from messenger.deploy.deployment import Deployment
+    from messenger.deploy.provision import Provisioner
 
     rows: list[tuple[str, str]] = []
     ok = True

@@ -57,8 +57,8 @@ def user_id_of(user: str | None, server_name: str) -> str:
 async def run_tui(args: argparse.Namespace) -> int:
     """``samverkan tui``: restore the device, or log in (SAMVERKAN_PASSWORD or the screen);
     times in ``--tz`` / ``$SAMVERKAN_TZ`` / the system's zone."""
-    from messenger.deployment import unlock_vault
-    from samverkan.cli import settings_for
+    from messenger.deploy.deployment import unlock_vault
+    from samverkan.context import settings_for
     from tui.factory import make_app
 
     tz = resolve_tz(getattr(args, "tz", None))  # before the passphrase: fail fast
@@ -98,7 +98,7 @@ async def run_app(app: Any) -> None:
 
 async def open_tui_in_process(settings: Settings, url: str, user_id: str, password: str) -> None:
     """Open the TUI inside the running demo, signed in as the demo coordinator."""
-    from messenger.deployment import unlock_vault
+    from messenger.deploy.deployment import unlock_vault
     from tui.factory import make_app
 
     tz = resolve_tz()

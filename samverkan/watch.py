@@ -15,7 +15,7 @@ from messenger.calls import backoff_delays
 from messenger.errors import MessengerError, RateLimited, TransientError
 
 if TYPE_CHECKING:
-    from messenger.homeserver import EmbeddedSynapse
+    from messenger.deploy.homeserver import EmbeddedSynapse
 
 
 async def retry_transient(

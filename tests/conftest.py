@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from messenger.homeserver import EmbeddedSynapse, free_port, register_user
+from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from tests.helpers import Member, OrgEnv
 
 os.environ.setdefault("SAMVERKAN_FAST_KDF", "1")

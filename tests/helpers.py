@@ -14,9 +14,9 @@ from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MegolmEvent
 
 from bots.runtime import Runtime, make_runtime
 from messenger.config import Settings, parse_org
-from messenger.deployment import Deployment
-from messenger.homeserver import EmbeddedSynapse
-from messenger.provision import Provisioner
+from messenger.deploy.deployment import Deployment
+from messenger.deploy.homeserver import EmbeddedSynapse
+from messenger.deploy.provision import Provisioner
 
 WAIT_S = 30.0
 

@@ -25,8 +25,10 @@ from bots.events.parsing import (
 )
 from bots.events.render import card_html, card_text, reminder_html, reminder_text
 from bots.examples import DatedExamples
-from messenger.bot import Bot, Context, notice_content, outbox_ref
-from messenger.commands import CommandError
+from messenger.botkit.bot import Bot
+from messenger.botkit.commands import CommandError
+from messenger.botkit.context import Context, notice_content, outbox_ref
+from messenger.config import COORDINATOR_LEVEL
 from messenger.errors import MessengerError
 from messenger.events import SyncBatch
 from messenger.protocol import Notice
@@ -35,7 +37,6 @@ from messenger.store import Tx
 
 log = logging.getLogger(__name__)
 
-COORDINATOR_LEVEL = 50
 Example = Callable[[str, str, str], str]  # (date, time, zone) → a command line to copy
 
 

@@ -25,8 +25,8 @@ from bots.events.pollcmds import PollCommands
 from bots.events.polls import RESPONSE_TYPES
 from bots.events.render import LABEL, detail_text, list_line, when_for
 from bots.examples import fill_dates, quoted
-from messenger.bot import Context, thread_relation
-from messenger.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.context import Context, thread_relation
 from messenger.errors import MessengerError
 from messenger.protocol import Notice
 from messenger.protocol.events import Rsvp

@@ -19,8 +19,8 @@ from bots.events.parsing import (
 )
 from bots.events.render import fmt_day_time
 from bots.examples import quoted
-from messenger.bot import Context
-from messenger.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.context import Context
 from messenger.protocol.events import PollSlot
 
 

@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from bots.events.model import PollRecord
-from messenger.bot import notice_content, outbox_ref
+from messenger.botkit.context import notice_content, outbox_ref
 
 START_TYPE = "org.matrix.msc3381.poll.start"
 RESPONSE_TYPES = {"org.matrix.msc3381.poll.response", "m.poll.response"}

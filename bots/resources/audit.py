@@ -19,12 +19,10 @@ from bots.resources.model import (
 )
 from bots.resources.render import fitted_report, pool_info, pool_table, report_csv
 from crypto.errors import LedgerError
-from messenger.bot import Context, thread_relation
-from messenger.commands import Arg, CommandError, Opt, command
-from messenger.config import slugify
+from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.context import Context, thread_relation
+from messenger.config import COORDINATOR_LEVEL, slugify
 from messenger.protocol.resources import LedgerStatus, PoolList
-
-COORDINATOR = 50
 
 
 class AuditCommands(ResourcesBase):
@@ -39,7 +37,7 @@ class AuditCommands(ResourcesBase):
         Opt("org", "add to the organisation-wide pool instead of this room's", flag=True),
         summary="add to this room's (or the organisation's) pool",
         example="!pool add funding 5000 --unit SEK",
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
     )  # fmt: skip
     async def pool_add(
         self, ctx: Context, *, kind: str, amount: int, unit: str | None, org: bool

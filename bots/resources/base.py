@@ -18,12 +18,13 @@ from bots.examples import DatedExamples
 from bots.resources.book import LedgerBook
 from bots.resources.model import KINDS, Comment, Pool, Request, date_ms, pool_id
 from bots.resources.render import card, card_data
-from messenger.bot import Bot, Context, notice_content
-from messenger.commands import CommandError
+from messenger.botkit.bot import Bot
+from messenger.botkit.commands import CommandError
+from messenger.botkit.context import Context, notice_content
 from messenger.config import OrgFile
 from messenger.errors import MessengerError
-from messenger.rooms import Rooms
-from messenger.session import Session
+from messenger.session.core import Session
+from messenger.session.rooms import Rooms
 from messenger.store import Tx
 
 log = logging.getLogger(__name__)

@@ -33,11 +33,11 @@ from bots.resources.model import (
     unit_for,
 )
 from bots.resources.render import card, card_data, fitted_list
-from messenger.bot import Context
-from messenger.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.context import Context
+from messenger.config import COORDINATOR_LEVEL
 
 MAX_WHAT_CHARS = 500
-COORDINATOR = 50
 
 
 def parse_request_kind(word: str) -> str:
@@ -179,7 +179,7 @@ class RequestCommands(ResourcesBase):
         Opt("amount", "approve only part of it", parse=parse_amount, metavar="N"),
         summary="approve a request, all or part of it, from the room's (or the org's) pool",
         example="!request approve R12 --amount 1000",
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
     )
     async def request_approve(self, ctx: Context, *, id: str, amount: int | None) -> None:
         """Grant from the pool in one transaction; refuse anything that would overdraw it."""
@@ -246,7 +246,7 @@ class RequestCommands(ResourcesBase):
         Arg("reason", "why (the requester sees it)", rest=True),
         summary="deny an open request, saying why",
         example='!request deny R12 "No budget left this quarter"',
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
     )
     async def request_deny(self, ctx: Context, *, id: str, reason: str) -> None:
         """Close an open request with a reason."""
@@ -268,7 +268,7 @@ class RequestCommands(ResourcesBase):
         Arg("id", "the request ID, e.g. R12", parse=parse_request_id),
         summary="mark an approved request as delivered (its grant counts as spent)",
         example="!request fulfil R12",
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
         aliases=("request fulfill",),
     )
     async def request_fulfil(self, ctx: Context, *, id: str) -> None:

@@ -15,16 +15,16 @@ from bots.translate.providers import (
     translate_keeping_terms,
 )
 from bots.translate.render import named
-from messenger.bot import Bot, Context
-from messenger.commands import Arg, CommandError, command, tokenize
-from messenger.config import language_codes
+from messenger.botkit.bot import Bot
+from messenger.botkit.commands import Arg, CommandError, command, tokenize
+from messenger.botkit.context import Context
+from messenger.config import COORDINATOR_LEVEL, language_codes
 from messenger.errors import MessengerError
 from messenger.protocol import Notice
 from messenger.protocol.translation import TranslationSettings
 
 log = logging.getLogger(__name__)
 
-COORDINATOR = 50
 MAX_PAIRS = 10  # per volunteer: each new language is one more set of models in memory
 
 
@@ -115,9 +115,9 @@ class TranslateSettings(Bot):
         """Show or set the working languages."""
         settings = await state.room(ctx.tx, ctx.room_id)
         if languages is not None:
-            if ctx.power() < COORDINATOR:
+            if ctx.power() < COORDINATOR_LEVEL:
                 raise CommandError(
-                    f"setting working languages needs power level {COORDINATOR} "
+                    f"setting working languages needs power level {COORDINATOR_LEVEL} "
                     f"(coordinators); yours is {ctx.power()}. !lang alone shows them."
                 )
             settings.languages = languages
@@ -141,9 +141,9 @@ class TranslateSettings(Bot):
         settings = await state.room(ctx.tx, ctx.room_id)
         bots = self.org.bots
         if switch is not None:
-            if ctx.power() < COORDINATOR:
+            if ctx.power() < COORDINATOR_LEVEL:
                 raise CommandError(
-                    f"switching machine translation needs power level {COORDINATOR} "
+                    f"switching machine translation needs power level {COORDINATOR_LEVEL} "
                     f"(coordinators); yours is {ctx.power()}"
                 )
             if switch:
@@ -242,7 +242,7 @@ class TranslateSettings(Bot):
         Arg("renderings", rest=True, help='lang="rendering" …'),
         summary="fix how a term is translated (coordinators)",
         example='!glossary add "Fjärilspartiet" en="Butterfly Party" da="Sommerfuglepartiet"',
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
     )
     async def glossary_add(self, ctx: Context, *, term: str, renderings: str) -> None:
         """Add or extend a glossary entry (re-read from the words so renderings keep spaces)."""
@@ -275,7 +275,7 @@ class TranslateSettings(Bot):
         Arg("term", help="the term (or any rendering), quoted"),
         summary="remove a glossary term (coordinators)",
         example='!glossary remove "Fjärilspartiet"',
-        power=COORDINATOR,
+        power=COORDINATOR_LEVEL,
     )
     async def glossary_remove(self, ctx: Context, *, term: str) -> None:
         """Remove a term."""

@@ -12,8 +12,8 @@ from bots.translate.detect import Detection, clean, is_short, same_language
 from bots.translate.providers import ProviderError, configured
 from bots.translate.render import PromptView, named
 from bots.translate.state import Term
-from messenger.bot import Context
-from messenger.commands import Arg, CommandError, command
+from messenger.botkit.commands import Arg, CommandError, command
+from messenger.botkit.context import Context
 from messenger.config import language_codes
 from messenger.errors import MessengerError
 from messenger.protocol import Notice

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from messenger.protocol import Structured
+from messenger.protocol.base import Structured
 
 Rsvp = Literal["yes", "no", "maybe"]
 

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
-from messenger.protocol import Structured
+from messenger.protocol.base import Structured
 
 RequestStatus = Literal["open", "approved", "denied", "fulfilled", "withdrawn"]
 

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from messenger.protocol import Structured
+from messenger.protocol.base import Structured
 
 
 class GlossaryHit(BaseModel):

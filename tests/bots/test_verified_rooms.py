@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import uuid
 
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
 from messenger.events import Incoming, SyncBatch
-from messenger.rooms import Rooms
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import VerificationManager
+from messenger.session.core import Session
+from messenger.session.rooms import Rooms
 from tests.helpers import OrgEnv
 
 

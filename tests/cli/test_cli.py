@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from messenger.homeserver import free_port, wait_ready
+from messenger.deploy.homeserver import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from messenger.homeserver import free_port
+from messenger.deploy.homeserver import free_port
 from tests.cli.test_cli import ROOT
 
 READY_S = 300.0

@@ -21,7 +21,7 @@ from bots.resources.book import LedgerBook
 from crypto.keys import Ed25519PrivateKey
 from crypto.ledger import Ledger, dump_jsonl
 from messenger.config import Settings, parse_org
-from messenger.deployment import unlock_vault
+from messenger.deploy.deployment import unlock_vault
 from messenger.store import StateStore
 from samverkan.cli import main
 from samverkan.ledger_cmd import verify_text

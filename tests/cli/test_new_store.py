@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from crypto import Vault
-from messenger.homeserver import free_port
+from messenger.deploy.homeserver import free_port
 from tests.cli.test_cli import ROOT, org_file
 
 

@@ -13,9 +13,9 @@ import nacl.pwhash
 import pytest
 
 from crypto.vault import Vault
+from messenger.deploy.homeserver import EmbeddedSynapse
 from messenger.events import Incoming, SyncBatch
-from messenger.homeserver import EmbeddedSynapse
-from messenger.session import Session
+from messenger.session.core import Session
 from tests.helpers import WAIT_S, Member, OrgEnv
 from tests.proxy import FaultProxy
 

@@ -11,8 +11,8 @@ import pytest
 
 from bots.runtime import RECOVERY_NS, make_runtime, restore_bot
 from crypto import CryptoError
-from messenger.session import UNDECRYPTED_NS
-from messenger.trust import RecoveryKeyNeeded
+from messenger.e2ee.trust import RecoveryKeyNeeded
+from messenger.session.core import UNDECRYPTED_NS
 from tests.e2ee.conftest import bots_room
 from tests.helpers import OrgEnv
 

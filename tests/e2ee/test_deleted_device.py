@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from messenger.rooms import Rooms
+from messenger.session.rooms import Rooms
 from tests.e2ee.conftest import Client, bots_room
 from tests.e2ee.test_scenarios_keys import password, visibility
 from tests.helpers import Member, OrgEnv
@@ -54,8 +54,10 @@ async def test_history_from_a_signed_out_device_decrypts_and_keeps_its_sender(
     later = await asyncio.wait_for(alice.session.fetch_event(room_id, sent), 30)
     assert later.decrypt_error is None, later.decrypt_error
     assert later.body == "written on the old laptop"
-    assert later.sender == bob_id and later.sender_device == device_id
-    assert later.device_deleted and later.encrypted
+    assert later.sender == bob_id
+    assert later.sender_device == device_id
+    assert later.device_deleted
+    assert later.encrypted
 
 
 async def test_a_command_from_a_device_deleted_before_the_bot_read_it_is_answered(

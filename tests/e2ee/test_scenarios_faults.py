@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from messenger.rooms import Rooms
+from messenger.session.rooms import Rooms
 from tests.bots.test_exactly_once import bot_joined, provisioned
 from tests.e2ee.conftest import bots_room, replies
 from tests.e2ee.test_scenarios_keys import _raw_send, password

@@ -8,8 +8,8 @@ from typing import Any
 
 from nio import MegolmEvent
 
-from messenger.rooms import Rooms
-from messenger.session import UNDECRYPTED_NS
+from messenger.session.core import UNDECRYPTED_NS
+from messenger.session.rooms import Rooms
 from tests.e2ee.conftest import Client, bots_room
 from tests.helpers import Member
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import aiohttp
 
-from messenger.rooms import Rooms
-from messenger.session import UNDECRYPTED_NS
+from messenger.botkit.utd import post_undecryptable_notice
+from messenger.session.core import UNDECRYPTED_NS
+from messenger.session.rooms import Rooms
 from messenger.store import StateStore
-from messenger.utd import post_undecryptable_notice
 from tests.e2ee.conftest import bots_room, replies
 from tests.e2ee.test_scenarios_keys import decrypted, pair_room, send, text, wait_decrypted
 from tests.helpers import Member

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from bots.runtime import Runtime
 from messenger.config import Settings, parse_org, slugify
-from messenger.federation import FederatedSynapse, LoopbackFederation
-from messenger.homeserver import register_user
+from messenger.deploy.federation import FederatedSynapse, LoopbackFederation
+from messenger.deploy.homeserver import register_user
 from messenger.ids import server_of
 from tests.helpers import Member, OrgEnv
 

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from messenger.federation import FederatedSynapse
+from messenger.deploy.federation import FederatedSynapse
 from tests.federation.conftest import Partnership, decrypted_replies, undecryptable_since
 from tests.helpers import WAIT_S, Member
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from messenger.config import parse_org
-from messenger.federation import FederatedSynapse
+from messenger.deploy.federation import FederatedSynapse
 from tests.bots.resources.helpers import (
     REQUEST_KEY,
     ask,

@@ -8,11 +8,11 @@ import uuid
 from pathlib import Path
 
 from messenger.config import slugify
-from messenger.deployment import unlock_vault
-from messenger.federation import FederatedSynapse
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import VerificationManager
+from messenger.deploy.deployment import unlock_vault
+from messenger.deploy.federation import FederatedSynapse
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
+from messenger.session.core import Session
 from tests.bots.test_verified_rooms import Person
 from tests.federation.conftest import PARTNERSHIP, new_user, org_text, settings_for
 from tests.helpers import WAIT_S, OrgEnv

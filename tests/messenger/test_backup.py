@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from crypto import CryptoError
-from messenger.backup import KeyBackup
+from messenger.e2ee.backup import KeyBackup
+from messenger.e2ee.trust import CrossSigning
 from messenger.events import SyncBatch
-from messenger.rooms import Rooms
-from messenger.session import Session
-from messenger.trust import CrossSigning
+from messenger.session.core import Session
+from messenger.session.rooms import Rooms
 from tests.helpers import OrgEnv
 
 

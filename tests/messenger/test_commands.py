@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messenger.commands import (
+from messenger.botkit.commands import (
     Arg,
     CommandError,
     CommandTable,

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from messenger.config import Settings, parse_org
-from messenger.deployment import Deployment
+from messenger.deploy.deployment import Deployment
 from messenger.errors import HomeserverError
 
 

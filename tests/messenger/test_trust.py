@@ -7,7 +7,7 @@ import signedjson.key
 import signedjson.sign
 import unpaddedbase64
 
-from messenger.trust import CrossSigning
+from messenger.e2ee.trust import CrossSigning
 from tests.helpers import OrgEnv
 
 
@@ -68,7 +68,7 @@ async def test_identity_restores_from_secret_storage_on_a_wiped_disk(
     await session.close()
 
     # A new device (fresh data dir) restores the identity with the recovery key only.
-    from messenger.session import Session
+    from messenger.session.core import Session
 
     fresh = await Session.open(dep.url, user_id, tmp_path / "fresh", dep.vault, password=password)
     try:
@@ -86,9 +86,9 @@ async def test_a_wrong_password_never_replaces_an_identity(org_env: OrgEnv, tmp_
     anything is saved or published: the old master key stays, secret storage is untouched."""
     import pytest
 
+    from messenger.e2ee.trust import TRUST_NS
     from messenger.errors import AuthError
-    from messenger.session import Session
-    from messenger.trust import TRUST_NS
+    from messenger.session.core import Session
 
     dep = await org_env.open(org_env.write_org(""))
     user_id, password = await dep.ensure_account("guarded-" + org_env.suffix)

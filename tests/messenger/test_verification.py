@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import VerificationManager
+from messenger.session.core import Session
 from tests.helpers import OrgEnv
 
 

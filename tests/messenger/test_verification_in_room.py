@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import REFUSED, VerificationManager, is_verification_event
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import REFUSED, VerificationManager, is_verification_event
+from messenger.session.core import Session
 from tests.bots.test_verified_rooms import Person
 from tests.helpers import WAIT_S, OrgEnv
 

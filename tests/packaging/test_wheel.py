@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from messenger.homeserver import free_port
+from messenger.deploy.homeserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["samverkan", "messenger", "bots", "tui", "crypto"]

@@ -8,8 +8,8 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messenger.bot import Bot
-from messenger.commands import CommandError, CommandTable, declared_commands
+from messenger.botkit.bot import Bot
+from messenger.botkit.commands import CommandError, CommandTable, declared_commands
 from messenger.protocol import EventCard, parse_structured
 from tests.helpers import OrgEnv
 

@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 
 from bots.runtime import Runtime, make_runtime
-from messenger.homeserver import EmbeddedSynapse, register_user
-from messenger.session import Session
+from messenger.deploy.homeserver import EmbeddedSynapse, register_user
+from messenger.session.core import Session
 from tests.helpers import WAIT_S, Member, OrgEnv
 from tests.reliability.tcp_proxy import TcpFaultProxy, chaos_schedule, kind_of
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from messenger.homeserver import free_port, wait_ready
+from messenger.deploy.homeserver import free_port, wait_ready
 from tests.cli.test_cli import env_for, org_file
 
 READY_S = 180.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from messenger.client import ChatClient, RoomInfo
+from messenger.client.chat import ChatClient, RoomInfo
 from messenger.events import Incoming
 
 ME = "@anna:localhost"

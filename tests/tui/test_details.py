@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 
 from bots.resources.model import show_amount as bots_show_amount
-from messenger.client import RoomInfo, markdown_content
+from messenger.client.chat import RoomInfo, markdown_content
+from messenger.client.timeline import Timeline
 from messenger.events import Incoming
 from messenger.protocol.resources import RequestCard
-from messenger.timeline import Timeline
 from tests.tui.fixtures import ME, METTE, NAMES, NORDIC, RESOURCES, T0, TZ, request_card, text
 from tui.cards import request_amount
 from tui.money import show_amount

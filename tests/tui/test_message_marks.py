@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.console import Console
 
+from messenger.client.timeline import Timeline
 from messenger.events import Incoming
-from messenger.timeline import Timeline
 from tests.tui.fixtures import BJORN, ME, NAMES, NORDIC, T0, TZ, text
 from tui.render import MessageRenderer
 

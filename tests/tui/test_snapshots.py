@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from messenger.client import DeviceRow
+from messenger.client.chat import DeviceRow
 from tests.tui.fixtures import BJORN, NORDIC, T0, TZ, offline_client
 from tui.app import SamverkanApp
 from tui.screens.dashboards import DashboardScreen
@@ -18,7 +18,7 @@ SIZE = (140, 40)
 
 
 class StandInVerification:
-    """The ``messenger.verification.Verification`` interface, frozen at the emoji step."""
+    """The ``messenger.e2ee.verification.Verification`` interface, frozen at the emoji step."""
 
     def __init__(self) -> None:
         self.other_user = BJORN

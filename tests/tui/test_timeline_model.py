@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messenger.client import markdown_content
+from messenger.client.chat import markdown_content
+from messenger.client.timeline import Timeline
 from messenger.events import Incoming
-from messenger.timeline import Timeline
 from tests.tui.fixtures import (
     BJORN,
     EVENTS,

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 from typing import Any
 
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import VerificationManager
+from messenger.session.core import Session
 from tests.helpers import WAIT_S, OrgEnv
 from tests.tui.pilot import body_is, password_of, tui_for, until, wait_seen
 from tui.board import approved_requests, open_requests

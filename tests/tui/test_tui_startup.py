@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from messenger.client import ChatClient
+from messenger.client.chat import ChatClient
 from messenger.events import SyncBatch
-from messenger.session import Session
+from messenger.session.core import Session
 from tests.helpers import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tui.board import approved_requests, upcoming_events

@@ -9,10 +9,10 @@ from typing import Any
 
 from textual.widgets import Static
 
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
-from messenger.session import Session
-from messenger.trust import CrossSigning
-from messenger.verification import VerificationManager
+from messenger.session.core import Session
 from tests.helpers import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tui.screens.identity import RecoveryKeyScreen

@@ -11,7 +11,7 @@ import pytest
 from bots.events.bot import EventsBot, create_example
 from bots.examples import DatedExamples, fill_dates, quoted
 from bots.resources import ResourcesBot
-from messenger.commands import CommandTable, declared_commands, tokenize
+from messenger.botkit.commands import CommandTable, declared_commands, tokenize
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 

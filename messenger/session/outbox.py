@@ -23,7 +23,7 @@ from messenger.errors import (
     TransientError,
 )
 from messenger.faults import crash_point
-from messenger.olmkeys import E2EEClient
+from messenger.session.olmkeys import E2EEClient
 
 if TYPE_CHECKING:
     from messenger.store import Outgoing

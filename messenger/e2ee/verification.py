@@ -20,10 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from messenger.errors import MessengerError
-from messenger.events import Incoming
-from messenger.poison import poison_log
-from messenger.sasflow import (  # re-exported: callers import them from here
+from messenger.e2ee.sasflow import (  # re-exported: callers import them from here
     EARLY_MAX,
     PREFIX,
     REFUSED,
@@ -32,8 +29,11 @@ from messenger.sasflow import (  # re-exported: callers import them from here
     TIMEOUT_S,
     Verification,
 )
-from messenger.session import Session
-from messenger.trust import CrossSigning
+from messenger.e2ee.trust import CrossSigning
+from messenger.errors import MessengerError
+from messenger.events import Incoming
+from messenger.poison import poison_log
+from messenger.session.core import Session
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,14 @@ class VerificationManager:
     @property
     def device_id(self) -> str:
         return self.session.device_id
+
+    @property
+    def own_ed25519(self) -> str:
+        """This device's Ed25519 identity key (base64)."""
+        olm = self.session.client.olm
+        if olm is None:
+            raise MessengerError("encryption is not loaded")
+        return str(olm.account.identity_keys["ed25519"])
 
     async def send(
         self, user_id: str, device_id: str, event_type: str, content: dict[str, Any]
@@ -281,6 +289,8 @@ class VerificationManager:
                 client.verify_device(device)
         if flow.verified_master and self.cs.keys is not None and flow.other_user != self.user_id:
             await self.cs.sign_user(flow.other_user)
+        elif flow.other_user == self.user_id and self.cs.keys is not None:
+            await self.cs.sign_own_device(flow.other_device)  # as Element does
         if self.on_verified:
             await self.on_verified(flow)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from messenger.backup import KeyBackup
-from messenger.commands import (
+from messenger.botkit.commands import (
     Command,
     CommandError,
     CommandTable,
@@ -20,164 +18,28 @@ from messenger.commands import (
     is_command,
     tokenize,
 )
+from messenger.botkit.context import Context, notice_content, txn_for
+from messenger.botkit.utd import post_undecryptable_notice
 from messenger.config import Group, OrgFile
+from messenger.e2ee.backup import KeyBackup
+from messenger.e2ee.trust import CrossSigning
+from messenger.e2ee.verification import VerificationManager
 from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
-from messenger.outbox import OUTBOX_REF
 from messenger.poison import poison_check, poison_log
-from messenger.protocol import Notice, Structured
-from messenger.rooms import Rooms
-from messenger.session import Session
+from messenger.protocol import ROOM_MARKER, Notice
+from messenger.session.core import Session
+from messenger.session.rooms import Rooms
 from messenger.store import Tx
-from messenger.trust import CrossSigning
-from messenger.utd import post_undecryptable_notice
-from messenger.verification import VerificationManager
 
 log = logging.getLogger(__name__)
 
-ROOM_STATE_TYPE = "org.samverkan.room"
 HANDLE_CHUNK = 64
 TRANSIENT_RETRIES = 3
 PLAINTEXT_NOTICE_NS = "plaintext-notice"
 PLAINTEXT_OK = frozenset({"m.reaction", "m.room.redaction"})
 """Event types Element sends unencrypted even in encrypted rooms: honoured as RSVPs only."""
-
-
-def txn_for(*parts: str) -> str:
-    """A transaction ID fixed by what caused the message, so re-handling never duplicates."""
-    return "sv" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:30]
-
-
-def outbox_ref(key: str) -> str:
-    """A placeholder event ID for a message still in the outbox, resolved when sent."""
-    return OUTBOX_REF + key
-
-
-class Context:
-    """What a command handler gets: the event, the open transaction, and ways to answer."""
-
-    def __init__(self, bot: Bot, event: Incoming, tx: Tx, group: Group | None) -> None:
-        self.bot = bot
-        self.event = event
-        self.tx = tx
-        self.group = group
-        self._n = 0
-
-    @property
-    def room_id(self) -> str:
-        """The room the event came from."""
-        return self.event.room_id
-
-    @property
-    def sender(self) -> str:
-        """The (Olm-authenticated where encrypted) sender."""
-        return self.event.sender
-
-    def power(self, user_id: str | None = None) -> int:
-        """Power level of ``user_id`` (default: the sender) in this room."""
-        return self.bot.rooms.power_level(self.room_id, user_id or self.sender)
-
-    def next_txn(self) -> str:
-        """The next transaction ID for a message caused by this event."""
-        self._n += 1
-        return txn_for(self.bot.user_id, self.event.event_id, str(self._n))
-
-    async def reply(
-        self,
-        text: str,
-        *,
-        html_body: str | None = None,
-        data: Structured | None = None,
-        key: str | None = None,
-        mentions: list[str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> str:
-        """Queue a threaded ``m.notice`` answering the event; return its outbox key."""
-        content = notice_content(text, html_body, data, mentions)
-        content["m.relates_to"] = thread_relation(self.event)
-        content.update(extra or {})
-        key = key or f"reply:{self.event.event_id}:{self._n + 1}"
-        await self.tx.enqueue(self.room_id, content, txn_id=self.next_txn(), key=key)
-        return key
-
-    async def send(
-        self,
-        room_id: str,
-        content: dict[str, Any],
-        *,
-        key: str | None = None,
-        event_type: str = "m.room.message",
-    ) -> str:
-        """Queue any event; return its outbox key."""
-        key = key or f"send:{self.event.event_id}:{self._n + 1}"
-        await self.tx.enqueue(
-            room_id, content, txn_id=self.next_txn(), key=key, event_type=event_type
-        )
-        return key
-
-    async def edit(
-        self,
-        room_id: str,
-        original_key: str,
-        text: str,
-        *,
-        html_body: str | None = None,
-        data: Structured | None = None,
-    ) -> None:
-        """Queue an ``m.replace`` edit of a message this bot queued under ``original_key``."""
-        new = notice_content(text, html_body, data, None)
-        content = {
-            **notice_content("* " + text, None, None, None),
-            "m.new_content": new,
-            "m.relates_to": {"rel_type": "m.replace", "event_id": outbox_ref(original_key)},
-        }
-        if data is not None:
-            content = data.attach(content)
-        await self.send(room_id, content)
-
-    async def fail(self, message: str, command: Command | None = None) -> None:
-        """Answer with what was wrong and, for a command, its usage."""
-        usage = command.usage() if command else None
-        text = f"⚠ {message}"
-        body_html = f"⚠ {html.escape(message)}"
-        if command:
-            text += f"\nUsage: {usage}"
-            body_html += f"<br/>Usage: <code>{html.escape(usage or '')}</code>"
-            if command.example:
-                text += f"\nExample: {command.example}"
-                body_html += f"<br/>Example: <code>{html.escape(command.example)}</code>"
-        data = Notice(
-            kind="error", bot=self.bot.name, command=command.name if command else None, usage=usage
-        )
-        await self.reply(text, html_body=body_html, data=data)
-
-
-def notice_content(
-    text: str, html_body: str | None, data: Structured | None, mentions: list[str] | None
-) -> dict[str, Any]:
-    """An ``m.notice`` with an HTML body and optional structured payload and mentions."""
-    content: dict[str, Any] = {
-        "msgtype": "m.notice",
-        "body": text,
-        "format": "org.matrix.custom.html",
-        "formatted_body": html_body
-        if html_body is not None
-        else html.escape(text).replace("\n", "<br/>"),
-        "m.mentions": {"user_ids": mentions or []},
-    }
-    return data.attach(content) if data is not None else content
-
-
-def thread_relation(event: Incoming) -> dict[str, Any]:
-    """Relation placing a reply in the event's thread (starting one on the event if needed)."""
-    root = event.thread_root or event.event_id
-    return {
-        "rel_type": "m.thread",
-        "event_id": root,
-        "is_falling_back": True,
-        "m.in_reply_to": {"event_id": event.event_id},
-    }
 
 
 class Bot:
@@ -253,7 +115,7 @@ class Bot:
             marker = await self.store.get("rooms", room_id)
             if marker is None:
                 try:
-                    marker = await self.rooms.get_state(room_id, ROOM_STATE_TYPE) or {}
+                    marker = await self.rooms.get_state(room_id, ROOM_MARKER) or {}
                 except (TransientError, RateLimited):
                     raise  # the batch is retried: its commands must not be lost
                 except MessengerError:

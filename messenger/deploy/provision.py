@@ -8,18 +8,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from messenger.config import Group, OrgFile
+from messenger.config import BOT_LEVEL, COORDINATOR_LEVEL, Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.ids import server_of
-from messenger.rooms import INVITE_LEVEL, MEGOLM, Rooms
-from messenger.session import Session
+from messenger.protocol import ROOM_MARKER
+from messenger.session.core import Session
+from messenger.session.rooms import INVITE_LEVEL, MEGOLM, Rooms
 
 log = logging.getLogger(__name__)
 
-ROOM_STATE_TYPE = "org.samverkan.room"
 SPACE_SLUG = "_space"
-COORDINATOR_LEVEL = 50
-BOT_LEVEL = 50
 
 
 @dataclass
@@ -79,7 +77,7 @@ class RoomState:
                 st.members[key] = c.get("membership", "leave")
             elif t == "m.space.child" and c.get("via"):
                 st.children.add(key)
-            elif t == ROOM_STATE_TYPE:
+            elif t == ROOM_MARKER:
                 st.marker = c
             elif t == "m.room.create" and _privileged_creators(c.get("room_version", "1")):
                 # Room versions 12+ (MSC4289): creators outrank power levels and are not listed.
@@ -191,7 +189,7 @@ class Provisioner:
             "organisation": self.org.organisation.name,
             "kind": group.kind if group else "space",
         }
-        state = [{"type": ROOM_STATE_TYPE, "state_key": "", "content": marker}]
+        state = [{"type": ROOM_MARKER, "state_key": "", "content": marker}]
         if group and space_id:
             state.append(
                 {

@@ -24,7 +24,7 @@ from crypto import (
     verify_user_signed,
 )
 from messenger.errors import AuthError, MessengerError
-from messenger.session import Session
+from messenger.session.core import Session
 
 log = logging.getLogger(__name__)
 
@@ -218,19 +218,19 @@ class CrossSigning:
             raise CryptoError("no cross-signing keys in secret storage for this recovery key")
         await self.sign_own_device()
 
-    async def sign_own_device(self) -> None:
-        """Sign this device with the self-signing key, unless the server already shows it."""
+    async def sign_own_device(self, device_id: str | None = None) -> None:
+        """Sign this device (or another of ours, just verified by emoji) with the
+        self-signing key, unless the server already shows it signed."""
         assert self.keys
+        device_id = device_id or self.session.device_id
         info = await self.query(self.user_id, fresh=True)
-        device = info["devices"].get(self.session.device_id)
+        device = info["devices"].get(device_id)
         if device is None:
-            raise MessengerError(
-                f"{self.user_id}: own device {self.session.device_id} is not published"
-            )
-        if await self.device_cross_signed(self.user_id, self.session.device_id, info=info):
+            raise MessengerError(f"{self.user_id}: own device {device_id} is not published")
+        if await self.device_cross_signed(self.user_id, device_id, info=info):
             return
         signed = self.keys.sign_device(device, self.user_id)
-        body = {self.user_id: {self.session.device_id: signed}}
+        body = {self.user_id: {device_id: signed}}
         resp = await self.session.api("POST", "/keys/signatures/upload", body)
         if resp.get("failures"):
             raise MessengerError(f"signing own device failed: {resp['failures']}")

@@ -1,6 +1,6 @@
 """Provides ``Verification``: one emoji (SAS) flow's state machine on vodozemac — commitment,
 key exchange, the seven emoji, MACs — independent of how its messages travel (to-device or
-in-room; ``messenger.verification`` routes them)."""
+in-room; ``messenger.e2ee.verification`` routes them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import vodozemac
 from nio.crypto.sas import Sas as _NioSasTable
@@ -16,8 +16,31 @@ from nio.crypto.sas import Sas as _NioSasTable
 from crypto import b64encode_unpadded, canonical_json
 from messenger.errors import MessengerError
 
-if TYPE_CHECKING:
-    from messenger.verification import VerificationManager
+
+class SasTransport(Protocol):
+    """What a flow needs from whoever carries its messages (``VerificationManager``)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def device_id(self) -> str: ...
+
+    @property
+    def own_ed25519(self) -> str: ...
+
+    async def send(
+        self, user_id: str, device_id: str, event_type: str, content: dict[str, Any]
+    ) -> None: ...
+
+    async def send_room(self, room_id: str, event_type: str, content: dict[str, Any]) -> str: ...
+
+    async def own_master_key(self) -> str | None: ...
+
+    async def known_keys(self, user_id: str, device_id: str) -> dict[str, str]: ...
+
+    async def mark_verified(self, flow: Verification) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +63,7 @@ class Verification:
 
     def __init__(
         self,
-        manager: VerificationManager,
+        manager: SasTransport,
         user_id: str,
         device_id: str,
         txn_id: str,
@@ -243,11 +266,7 @@ class Verification:
         base = self._mac_base(
             (self.m.user_id, self.m.device_id), (self.other_user, self.other_device)
         )
-        keys = {
-            f"ed25519:{self.m.device_id}": self.m.session.client.olm.account.identity_keys[
-                "ed25519"
-            ]
-        }
+        keys = {f"ed25519:{self.m.device_id}": self.m.own_ed25519}
         master = await self.m.own_master_key()
         if master:
             keys[f"ed25519:{master}"] = master

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from messenger.decryption import KEY_MISSING
 from messenger.events import Incoming
+from messenger.session.decryption import KEY_MISSING
 
 STRUCTURED_PREFIX = "org.samverkan."
 SHOWN_STATE = {"m.room.member", "m.room.name", "m.room.topic", "m.room.encryption"}

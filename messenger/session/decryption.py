@@ -23,8 +23,8 @@ from nio.exceptions import EncryptionError
 from messenger.calls import guarded
 from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
-from messenger.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
 from messenger.poison import poison_log
+from messenger.session.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
 
 log = logging.getLogger(__name__)
 

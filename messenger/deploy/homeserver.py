@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from messenger import leftovers
+from messenger.deploy import leftovers
 from messenger.errors import HomeserverError, MatrixError
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from crypto import (
     encrypt_session_for_backup,
     sign_backup_auth_data,
 )
+from messenger.e2ee.trust import TRUST_NS, CrossSigning
 from messenger.errors import MessengerError, NotFound
-from messenger.session import Session
-from messenger.trust import TRUST_NS, CrossSigning
+from messenger.session.core import Session
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import nacl.pwhash
 
 from crypto.vault import Vault
 from messenger.config import Settings
+from messenger.deploy.homeserver import EmbeddedSynapse, register_user, wait_ready
 from messenger.errors import ConfigError, HomeserverError, TransientError
-from messenger.homeserver import EmbeddedSynapse, register_user, wait_ready
 from messenger.ids import localpart
-from messenger.session import Session
+from messenger.session.core import Session
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)

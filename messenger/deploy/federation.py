@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from messenger.config import OrgFile
-from messenger.homeserver import EmbeddedSynapse, free_port
+from messenger.deploy.homeserver import EmbeddedSynapse, free_port
 from messenger.ids import localpart, server_of
 
 CERT_DAYS = 3650

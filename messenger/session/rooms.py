@@ -7,11 +7,13 @@ from typing import Any
 from nio import RoomVisibility
 
 from messenger.calls import guarded
+from messenger.config import COORDINATOR_LEVEL
 from messenger.errors import NotFound
-from messenger.session import Session
+from messenger.session.core import Session
 
 MEGOLM = "m.megolm.v1.aes-sha2"
-INVITE_LEVEL = 50
+INVITE_LEVEL = COORDINATOR_LEVEL
+"""Who may invite: coordinators (the organisation file decides who is in)."""
 
 
 def encryption_state(

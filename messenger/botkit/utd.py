@@ -7,11 +7,12 @@ import html
 import time
 from typing import TYPE_CHECKING
 
+from messenger.botkit.context import notice_content
 from messenger.events import Incoming
 from messenger.protocol import Notice
 
 if TYPE_CHECKING:
-    from messenger.bot import Bot
+    from messenger.botkit.bot import Bot
 
 NOTICE_NS = "utd-notice"
 REPEAT_AFTER_S = 24 * 3600
@@ -45,8 +46,6 @@ async def post_undecryptable_notice(bot: Bot, event: Incoming, why: str) -> None
         if last and time.time() - float(last.get("at", 0)) < REPEAT_AFTER_S:
             return
         await tx.put(NOTICE_NS, key, {"at": time.time()})
-        from messenger.bot import notice_content
-
         content = notice_content(
             text,
             html.escape(text),

@@ -21,14 +21,14 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from crypto import CryptoError
+from messenger.client.timeline import Message, Timeline
+from messenger.e2ee.trust import CrossSigning, RecoveryKeyNeeded
+from messenger.e2ee.verification import Verification, VerificationManager
 from messenger.errors import AuthError, MatrixError, MessengerError, NotFound, TransientError
 from messenger.events import Incoming, SyncBatch
-from messenger.session import Session, backoff_delays, guarded
-from messenger.timeline import Message, Timeline
-from messenger.trust import CrossSigning, RecoveryKeyNeeded
-from messenger.verification import Verification, VerificationManager
+from messenger.protocol import ROOM_MARKER
+from messenger.session.core import Session, backoff_delays, guarded
 
-ROOM_MARKER = "org.samverkan.room"
 READ_NS = "tui-read"
 BACKFILL_EVENTS = 1000
 """Events per room read back on start to fill the dashboards with what bots posted earlier."""

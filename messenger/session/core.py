@@ -16,15 +16,6 @@ from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
 from messenger.calls import backoff_delays, guarded
-from messenger.decryption import (
-    KEY_MISSING,
-    KEY_REQUEST_AFTER_S,
-    UNDECRYPTABLE_WAIT_S,
-    UNDECRYPTED_NS,
-    WITHHELD_NS,
-    DecryptionMixin,
-    UndecryptableHook,
-)
 from messenger.errors import (
     AuthError,
     MessengerError,
@@ -34,9 +25,18 @@ from messenger.errors import (
 )
 from messenger.events import Incoming, Invite, SyncBatch
 from messenger.faults import crash_point
-from messenger.olmkeys import E2EEClient
-from messenger.outbox import OutboxMixin
 from messenger.poison import poison_log
+from messenger.session.decryption import (
+    KEY_MISSING,
+    KEY_REQUEST_AFTER_S,
+    UNDECRYPTABLE_WAIT_S,
+    UNDECRYPTED_NS,
+    WITHHELD_NS,
+    DecryptionMixin,
+    UndecryptableHook,
+)
+from messenger.session.olmkeys import E2EEClient
+from messenger.session.outbox import OutboxMixin
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
