@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from messenger.homeserver import EmbeddedSynapse, free_port, register_user
+from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from tests.helpers import Member, OrgEnv
 
 

@@ -96,7 +96,7 @@ class Watch:
 
 
 async def run(events: int, members: int) -> None:
-    from messenger.homeserver import EmbeddedSynapse, free_port, register_user
+    from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
     from tests.helpers import Member, OrgEnv
 
     tmp = Path(tempfile.mkdtemp(prefix="events-bench-"))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import bench_env, pct, peak_rss_mb
-from messenger.provision import Provisioner
+from messenger.deploy.provision import Provisioner
 from tests.helpers import Member, OrgEnv
 
 ROOT = Path(__file__).resolve().parents[1]

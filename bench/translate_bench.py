@@ -81,7 +81,7 @@ async def round_trips(rounds: int) -> dict[str, list[float]]:
     """Bare-client echo round trips and bot message-to-prompt round trips, interleaved."""
     from nio import MatrixRoom, RoomMessageText
 
-    from messenger.homeserver import EmbeddedSynapse, free_port, register_user
+    from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
     from tests.helpers import Member, OrgEnv
 
     tmp = Path(tempfile.mkdtemp(prefix="translate-bench-"))

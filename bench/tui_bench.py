@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import Log  # noqa: E402
 
-from messenger.client import ChatClient, RoomInfo  # noqa: E402
+from messenger.client.chat import ChatClient, RoomInfo  # noqa: E402
 from messenger.events import Incoming  # noqa: E402
 from tui.app import SamverkanApp  # noqa: E402
 from tui.widgets.timeline import TimelineView  # noqa: E402

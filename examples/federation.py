@@ -23,8 +23,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from messenger.federation import FederatedSynapse, LoopbackFederation
-from messenger.homeserver import register_user
+from messenger.deploy.federation import FederatedSynapse, LoopbackFederation
+from messenger.deploy.homeserver import register_user
 
 DEV_PASSWORD = "samverkan-dev"
 ROLES = ["home", "partner"]

@@ -15,9 +15,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message as UIMessage
 
-from messenger.client import Changes, ChatClient
+from messenger.client.chat import Changes, ChatClient
+from messenger.client.timeline import Message
 from messenger.errors import AuthError, MessengerError
-from messenger.timeline import Message
 from tui.commands import SamverkanCommands, commands_from_help
 from tui.quietgc import CHECK_S, QUIET_GC
 from tui.screens.login import LoginScreen

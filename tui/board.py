@@ -13,12 +13,12 @@ from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
-from messenger.client import BoardItem, ChatClient
+from messenger.client.chat import BoardItem, ChatClient
+from messenger.client.timeline import Message
 from messenger.protocol import Notice, Structured
 from messenger.protocol.events import EventCard
 from messenger.protocol.resources import RequestCard
 from messenger.protocol.translation import Translation
-from messenger.timeline import Message
 
 M = TypeVar("M", bound=Structured)
 

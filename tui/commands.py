@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from messenger.timeline import Message
+from messenger.client.timeline import Message
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp

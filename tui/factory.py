@@ -6,10 +6,10 @@ from datetime import tzinfo
 from pathlib import Path
 
 from crypto.vault import Vault
-from messenger.client import ChatClient
+from messenger.client.chat import ChatClient
 from messenger.config import Settings
 from messenger.ids import localpart
-from messenger.session import Session
+from messenger.session.core import Session
 from tui.app import LoginDefaults, SamverkanApp
 
 

@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from messenger.timeline import Message
+from messenger.client.timeline import Message
 from tui.cards import card_for
 from tui.htmltext import html_to_text
 

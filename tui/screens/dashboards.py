@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from messenger.client import ChatClient
-from messenger.timeline import Message
+from messenger.client.chat import ChatClient
+from messenger.client.timeline import Message
 from tui.board import (
     Row,
     approved_requests,

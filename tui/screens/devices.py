@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from messenger.client import ChatClient, DeviceRow
+from messenger.client.chat import ChatClient, DeviceRow
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp

@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from messenger.client import ChatClient
-from messenger.timeline import Message
+from messenger.client.chat import ChatClient
+from messenger.client.timeline import Message
 from tui.render import MessageRenderer, excerpt
 from tui.widgets.composer import Composer
 from tui.widgets.roomlist import SHIELDS, RoomList

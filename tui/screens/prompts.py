@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from messenger.client import InviteInfo
+from messenger.client.chat import InviteInfo
 
 REACTIONS = ["👍", "✅", "❌", "❔", "❤️", "🎉", "😄", "👀"]
 

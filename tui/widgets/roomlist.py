@@ -7,7 +7,7 @@ from textual.message import Message as UIMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from messenger.client import InviteInfo, RoomInfo
+from messenger.client.chat import InviteInfo, RoomInfo
 
 SECTIONS = [
     ("working_group", "Working groups"),

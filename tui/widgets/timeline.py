@@ -17,7 +17,7 @@ from textual.message import Message as UIMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from messenger.timeline import Message
+from messenger.client.timeline import Message
 from tui.quietgc import QUIET_GC
 from tui.render import MessageRenderer
 
