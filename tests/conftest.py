@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 os.environ.setdefault("SAMVERKAN_FAST_KDF", "1")
+
+HOMESERVER_FIXTURES = {"synapse", "federation"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a real homeserver (through any fixture) ``synapse``, so
+    ``pytest -m "not synapse"`` runs the pure units alone in seconds."""
+    for item in items:
+        if HOMESERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.synapse)
 
 
 @pytest.fixture(scope="session")

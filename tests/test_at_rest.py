@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 def files_containing(root: Path, needles: list[bytes]) -> list[tuple[Path, bytes]]:

@@ -31,7 +31,7 @@ from messenger.poison import poison_check, poison_log
 from messenger.protocol import ROOM_MARKER, Notice
 from messenger.session.core import Session
 from messenger.session.rooms import Rooms
-from messenger.store import Tx
+from messenger.store import StateStore, Tx
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class Bot:
         self.session = session
         self.org = org
         self.rooms = Rooms(session)
-        self.table = CommandTable(declared_commands(self))
+        self.groups: list[object] = []
+        """Command groups composed into this bot (``Commands`` objects); subclasses add theirs."""
+        self._table: CommandTable | None = None
         self.peers: list[Bot] = [self]
         self.primary = True
         self._joined_ts: dict[str, int] = {}
@@ -77,9 +79,19 @@ class Bot:
         return self.session.user_id
 
     @property
-    def store(self) -> Any:
+    def store(self) -> StateStore:
         """The bot's encrypted state store."""
         return self.session.store
+
+    @property
+    def table(self) -> CommandTable:
+        """Every command this bot declares: on itself and on its command groups."""
+        if self._table is None:
+            found = declared_commands(self)
+            for group in self.groups:
+                found += declared_commands(group)
+            self._table = CommandTable(found)
+        return self._table
 
     # -- organisation ---------------------------------------------------------------------
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from messenger.errors import MessengerError
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 MAX_COMMAND_CHARS = 4000
+B = TypeVar("B")
 
 
 class CommandError(MessengerError):
@@ -205,6 +206,15 @@ def command(
         return func
 
     return wrap
+
+
+class Commands(Generic[B]):
+    """A group of one bot's declared commands, composed into the bot (``bot.groups``) the way
+    maubot collects handler objects: each group is a class of ``@command`` methods that reach
+    the bot through ``self.bot``."""
+
+    def __init__(self, bot: B) -> None:
+        self.bot = bot
 
 
 def declared_commands(obj: object) -> list[Command]:

@@ -25,6 +25,7 @@ from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
 from messenger.poison import poison_log
 from messenger.session.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
+from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class DecryptionMixin:
     """Decryption for ``Session`` (which provides client, store, user_id and device_id)."""
 
     client: Any
-    store: Any
+    store: StateStore
     on_undecryptable: UndecryptableHook | None
     key_request_after_s: float
     undecryptable_wait_s: float

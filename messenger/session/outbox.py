@@ -26,7 +26,7 @@ from messenger.faults import crash_point
 from messenger.session.olmkeys import E2EEClient
 
 if TYPE_CHECKING:
-    from messenger.store import Outgoing
+    from messenger.store import Outgoing, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class OutboxMixin:
     """Sending for ``Session`` (which provides client, store, user_id, sync_ok, _stopping)."""
 
     client: Any
-    store: Any
+    store: StateStore
     user_id: Any
     sync_ok: bool
     outbox_wakeup: asyncio.Event

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def test_ping_and_help_are_answered_encrypted_in_thread(

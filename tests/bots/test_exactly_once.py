@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 ROOT = Path(__file__).resolve().parents[2]
 

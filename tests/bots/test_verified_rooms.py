@@ -11,7 +11,7 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.events import Incoming, SyncBatch
 from messenger.session.core import Session
 from messenger.session.rooms import Rooms
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 class Person:

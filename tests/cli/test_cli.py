@@ -65,6 +65,7 @@ def alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.synapse  # starts its own homeserver
 async def test_up_runs_reports_status_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     config = org_file(tmp_path, port)

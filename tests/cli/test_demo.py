@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from messenger.deploy.homeserver import free_port
 from tests.cli.test_cli import ROOT
 
@@ -60,6 +62,7 @@ async def wait_logged(proc: asyncio.subprocess.Process, log: Path, marker: str) 
     return text
 
 
+@pytest.mark.synapse  # starts its own homeserver
 async def test_demo_is_reachable_from_the_cli_and_runs_its_showcase_once(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "demo.log"

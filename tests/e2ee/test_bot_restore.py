@@ -13,8 +13,8 @@ from bots.runtime import RECOVERY_NS, make_runtime, restore_bot
 from crypto import CryptoError
 from messenger.e2ee.trust import RecoveryKeyNeeded
 from messenger.session.core import UNDECRYPTED_NS
-from tests.e2ee.conftest import bots_room
-from tests.helpers import OrgEnv
+from tests.e2ee.support import bots_room
+from tests.support import OrgEnv
 
 WRONG_KEY = "EsTc LW2K PGiF wKEA 3As5 g5c4 BXwk qeeJ ZJV8 Q9fu gUMN UE4d"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from messenger.session.rooms import Rooms
-from tests.e2ee.conftest import Client, bots_room
+from tests.e2ee.support import Client, bots_room
 from tests.e2ee.test_scenarios_keys import password, visibility
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 
 async def sign_out(member: Member) -> str:

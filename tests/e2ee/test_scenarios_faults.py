@@ -11,10 +11,10 @@ import aiohttp
 
 from messenger.session.rooms import Rooms
 from tests.bots.test_exactly_once import bot_joined, provisioned
-from tests.e2ee.conftest import bots_room, replies
+from tests.e2ee.support import bots_room, replies
 from tests.e2ee.test_scenarios_keys import _raw_send, password
-from tests.helpers import Member
 from tests.proxy import FaultProxy
+from tests.support import Member
 
 
 async def test_09_sigkill_after_sync_with_room_key_before_processing(

@@ -10,8 +10,8 @@ from nio import MegolmEvent
 
 from messenger.session.core import UNDECRYPTED_NS
 from messenger.session.rooms import Rooms
-from tests.e2ee.conftest import Client, bots_room
-from tests.helpers import Member
+from tests.e2ee.support import Client, bots_room
+from tests.support import Member
 
 
 def visibility(v: str) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from messenger.botkit.utd import post_undecryptable_notice
 from messenger.session.core import UNDECRYPTED_NS
 from messenger.session.rooms import Rooms
 from messenger.store import StateStore
-from tests.e2ee.conftest import bots_room, replies
+from tests.e2ee.support import bots_room, replies
 from tests.e2ee.test_scenarios_keys import decrypted, pair_room, send, text, wait_decrypted
-from tests.helpers import Member
 from tests.messenger.test_backup import (
     test_new_device_decrypts_history_after_restore as backup_restore_flow,
 )
 from tests.proxy import FaultProxy
+from tests.support import Member
 
 
 async def test_17_wedged_olm_session_replaced_and_key_reshared(

@@ -8,8 +8,8 @@ import dataclasses
 from typing import Any
 
 from messenger.deploy.federation import FederatedSynapse
-from tests.federation.conftest import Partnership, decrypted_replies, undecryptable_since
-from tests.helpers import WAIT_S, Member
+from tests.federation.support import Partnership, decrypted_replies, undecryptable_since
+from tests.support import WAIT_S, Member
 
 EVENT_KEY = "org.samverkan.event"
 QUIET_S = 4.0  # after the answers arrived: long enough for a duplicate to show up

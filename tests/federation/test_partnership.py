@@ -15,7 +15,7 @@ import pytest
 
 from messenger.config import parse_org
 from messenger.deploy.federation import FederatedSynapse
-from tests.bots.resources.helpers import (
+from tests.bots.resources.support import (
     REQUEST_KEY,
     ask,
     ask_id,
@@ -23,8 +23,8 @@ from tests.bots.resources.helpers import (
     is_error,
     wait_card_status,
 )
-from tests.federation.conftest import Partnership, new_user, org_text, undecryptable_since
-from tests.helpers import Member
+from tests.federation.support import Partnership, new_user, org_text, undecryptable_since
+from tests.support import Member
 
 DANISH = "Sommerfuglepartiet vil have mere demokrati i kommunerne, og vi skal tale om det på mødet."
 EVENT_KEY = "org.samverkan.event"

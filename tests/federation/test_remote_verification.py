@@ -14,8 +14,8 @@ from messenger.e2ee.trust import CrossSigning
 from messenger.e2ee.verification import VerificationManager
 from messenger.session.core import Session
 from tests.bots.test_verified_rooms import Person
-from tests.federation.conftest import PARTNERSHIP, new_user, org_text, settings_for
-from tests.helpers import WAIT_S, OrgEnv
+from tests.federation.support import PARTNERSHIP, new_user, org_text, settings_for
+from tests.support import WAIT_S, OrgEnv
 
 
 async def test_remote_person_verifies_a_bot_across_servers(

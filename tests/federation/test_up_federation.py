@@ -15,9 +15,11 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import alive
-from tests.federation.conftest import decrypted_replies, settle_encryption
-from tests.helpers import Member
+from tests.federation.support import decrypted_replies, settle_encryption
+from tests.support import Member
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = "federation test ready"
@@ -45,6 +47,7 @@ def synapse_pids(home: Path) -> list[int]:
     return [int(f.read_text()) for f in files]
 
 
+@pytest.mark.synapse  # starts its own homeserver
 async def test_up_federation_test_runs_two_servers_and_stops_on_sigterm(tmp_path: Path) -> None:
     home, log = tmp_path / "home", tmp_path / "up.log"
     environ = {

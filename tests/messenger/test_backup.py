@@ -12,7 +12,7 @@ from messenger.e2ee.trust import CrossSigning
 from messenger.events import SyncBatch
 from messenger.session.core import Session
 from messenger.session.rooms import Rooms
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def noop(_batch: SyncBatch) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def test_apply_creates_encrypted_rooms_in_space_and_is_idempotent(

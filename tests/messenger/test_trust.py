@@ -8,7 +8,7 @@ import signedjson.sign
 import unpaddedbase64
 
 from messenger.e2ee.trust import CrossSigning
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 def verify_key(key_json: dict) -> signedjson.key.VerifyKey:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ from messenger.e2ee.trust import CrossSigning
 from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
 from messenger.session.core import Session
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 class Side:

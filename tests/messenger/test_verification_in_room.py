@@ -8,7 +8,7 @@ from messenger.e2ee.trust import CrossSigning
 from messenger.e2ee.verification import REFUSED, VerificationManager, is_verification_event
 from messenger.session.core import Session
 from tests.bots.test_verified_rooms import Person
-from tests.helpers import WAIT_S, OrgEnv
+from tests.support import WAIT_S, OrgEnv
 
 
 async def wait_member(session: Session, room_id: str, user_id: str) -> None:

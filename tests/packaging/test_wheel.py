@@ -161,6 +161,7 @@ def test_ledger_verify_of_a_bad_file_is_a_clear_error(installed: Installed) -> N
     assert (out.stdout + out.stderr).strip()
 
 
+@pytest.mark.synapse  # starts its own homeserver
 def test_org_check_on_the_shipped_example_runs_the_installed_homeserver(
     installed: Installed,
 ) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bots.runtime import Runtime
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 CALL_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 45.0

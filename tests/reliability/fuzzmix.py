@@ -8,7 +8,6 @@ from typing import Any
 
 import aiohttp
 
-from tests.helpers import Member
 from tests.reliability.fuzzing import (
     call,
     login,
@@ -19,6 +18,7 @@ from tests.reliability.fuzzing import (
 from tests.reliability.test_fuzz_room import RoomFuzzer
 from tests.reliability.test_fuzz_state import member_change
 from tests.reliability.test_fuzz_todevice import Target, shapes
+from tests.support import Member
 
 
 class FuzzMixer:

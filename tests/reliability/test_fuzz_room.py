@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import OrgEnv
 from tests.reliability.fuzzing import (
     MemberFactory,
     assert_alive,
@@ -23,6 +22,7 @@ from tests.reliability.fuzzing import (
     send_ciphertext_only,
     two_rooms,
 )
+from tests.support import OrgEnv
 
 SEED = 2024
 CASES = 100

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Member, OrgEnv
 from tests.reliability.fuzzing import (
     MemberFactory,
     assert_alive,
@@ -21,6 +20,7 @@ from tests.reliability.fuzzing import (
     put_state,
     two_rooms,
 )
+from tests.support import Member, OrgEnv
 
 SEED = 77
 CASES = 90

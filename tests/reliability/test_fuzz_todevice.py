@@ -14,7 +14,6 @@ import pytest
 import vodozemac
 
 from bots.runtime import Runtime
-from tests.helpers import OrgEnv
 from tests.reliability.fuzzing import (
     MakeUser,
     MemberFactory,
@@ -28,6 +27,7 @@ from tests.reliability.fuzzing import (
     login,
     send_to_device,
 )
+from tests.support import OrgEnv
 
 SEED = 1313
 CASES = 120

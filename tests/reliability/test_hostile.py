@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import CommandError, CommandTable, declared_commands
 from messenger.protocol import EventCard, parse_structured
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def test_outsiders_strangers_and_bypass_attempts(

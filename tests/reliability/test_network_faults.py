@@ -33,8 +33,8 @@ import pytest
 from bots.runtime import Runtime, make_runtime
 from messenger.deploy.homeserver import EmbeddedSynapse, register_user
 from messenger.session.core import Session
-from tests.helpers import WAIT_S, Member, OrgEnv
 from tests.reliability.tcp_proxy import TcpFaultProxy, chaos_schedule, kind_of
+from tests.support import WAIT_S, Member, OrgEnv
 
 SEED = 20261123
 ROOMS = 2

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from messenger.deploy.homeserver import free_port, wait_ready
 from tests.cli.test_cli import env_for, org_file
 
@@ -116,6 +118,7 @@ def only_synapse_is_child_of(up: Up) -> int:
     return pid
 
 
+@pytest.mark.synapse  # starts its own homeserver
 async def test_sigkilled_up_then_restart_and_sigterm_leaves_no_homeserver(tmp_path: Path) -> None:
     up = Up(tmp_path, free_port())
     orphan: asyncio.subprocess.Process | None = None
@@ -159,6 +162,7 @@ async def test_sigkilled_up_then_restart_and_sigterm_leaves_no_homeserver(tmp_pa
     await no_synapse_left(up.home, timeout=1)
 
 
+@pytest.mark.synapse  # starts its own homeserver
 async def test_homeserver_child_that_dies_is_noticed_and_restarted(tmp_path: Path) -> None:
     up = Up(tmp_path, free_port())
     try:

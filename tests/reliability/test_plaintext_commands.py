@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bots.runtime import Runtime
-from tests.helpers import Member, OrgEnv
 from tests.reliability.fuzzing import MemberFactory, bot_errors, send_plain
+from tests.support import Member, OrgEnv
 
 WAIT_S = 45.0
 # Read-only commands whose (encrypted) answers show the state a forged command could change.

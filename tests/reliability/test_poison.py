@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from messenger.poison import set_poison
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 
 def ping_count(member: Member, event_id: str, bot_ids: set[str]) -> dict[str, int]:

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from tests.bots.test_exactly_once import UpProcess
-from tests.helpers import Member, OrgEnv
 from tests.reliability.fuzzmix import FuzzMixer
+from tests.support import Member, OrgEnv
 from tests.test_at_rest import files_containing
 
 # command → which bots answer it

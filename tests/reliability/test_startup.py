@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tests.bots.test_exactly_once import bot_joined, provisioned
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def logged(up, text: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from textual.pilot import Pilot
 
 from messenger.ids import localpart
-from tests.helpers import WAIT_S, Member, OrgEnv
+from tests.support import WAIT_S, Member, OrgEnv
 from tui.app import SamverkanApp
 from tui.factory import make_app
 from tui.screens.identity import RecoveryKeyScreen

@@ -13,7 +13,7 @@ from messenger.client.chat import RoomInfo, markdown_content
 from messenger.client.timeline import Timeline
 from messenger.events import Incoming
 from messenger.protocol.resources import RequestCard
-from tests.tui.fixtures import ME, METTE, NAMES, NORDIC, RESOURCES, T0, TZ, request_card, text
+from tests.tui.support import ME, METTE, NAMES, NORDIC, RESOURCES, T0, TZ, request_card, text
 from tui.cards import request_amount
 from tui.money import show_amount
 from tui.render import MessageRenderer

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from messenger.client.timeline import Timeline
 from messenger.events import Incoming
-from tests.tui.fixtures import BJORN, ME, NAMES, NORDIC, T0, TZ, text
+from tests.tui.support import BJORN, ME, NAMES, NORDIC, T0, TZ, text
 from tui.render import MessageRenderer
 
 

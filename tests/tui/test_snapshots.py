@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from messenger.client.chat import DeviceRow
-from tests.tui.fixtures import BJORN, NORDIC, T0, TZ, offline_client
+from tests.tui.support import BJORN, NORDIC, T0, TZ, offline_client
 from tui.app import SamverkanApp
 from tui.screens.dashboards import DashboardScreen
 from tui.screens.devices import DevicesScreen

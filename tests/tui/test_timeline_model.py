@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from messenger.client.chat import markdown_content
 from messenger.client.timeline import Timeline
 from messenger.events import Incoming
-from tests.tui.fixtures import (
+from tests.tui.support import (
     BJORN,
     EVENTS,
     ME,

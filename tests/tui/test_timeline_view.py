@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 from messenger.client.chat import RoomInfo
-from tests.tui.fixtures import TZ, big_room, offline_client
+from tests.tui.support import TZ, big_room, offline_client
 from tui.app import SamverkanApp
 from tui.quietgc import NEVER, QUIET_GC
 from tui.render import GUTTER

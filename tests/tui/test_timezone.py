@@ -8,7 +8,7 @@ import pytest
 
 from messenger.errors import ConfigError
 from samverkan.tui_entry import TZ_ENV, resolve_tz
-from tests.tui.fixtures import NORDIC, T0, offline_client
+from tests.tui.support import NORDIC, T0, offline_client
 from tui.app import SamverkanApp
 from tui.widgets.timeline import TimelineView
 

@@ -8,7 +8,7 @@ from typing import Any
 from textual.widgets import Button, Input, Static
 
 from crypto import encode_recovery_key, generate_secret_storage_key
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tests.tui.test_tui_verification import other_device
 from tui.screens.identity import AskRecoveryKey, RecoveryKeyScreen, ResetIdentity

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tui.widgets.timeline import TimelineView
 

@@ -7,7 +7,7 @@ from typing import Any
 from messenger.client.chat import ChatClient
 from messenger.events import SyncBatch
 from messenger.session.core import Session
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tui.board import approved_requests, upcoming_events
 from tui.factory import tui_dir

@@ -13,7 +13,7 @@ from messenger.e2ee.trust import CrossSigning
 from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
 from messenger.session.core import Session
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 from tests.tui.pilot import password_of, tui_for, until
 from tui.screens.identity import RecoveryKeyScreen
 from tui.screens.verify import VerifyScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.helpers import Member
+from tests.support import Member
 
 T0 = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)  # the bots' injected "now"
 T0_MS = int(T0.timestamp() * 1000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.bots.events.support import T0_MS, card_states, command, set_clock
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 BAD = [
     ('!event create "Summit" 3.12.2027 14:00', ["date '3.12.2027'", "YYYY-MM-DD", "e.g."]),

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from nio.crypto import decrypt_attachment
 
 from tests.bots.events.support import T0_MS, card_states, command, edits_of, set_clock, wait_card
-from tests.helpers import OrgEnv
+from tests.support import OrgEnv
 
 
 async def test_card_rsvp_by_command_and_reaction_edits_in_place(

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.bots.resources.helpers import REQUEST_KEY, ask, card_event, is_error
-from tests.helpers import Member, OrgEnv
+from tests.bots.resources.support import REQUEST_KEY, ask, card_event, is_error
+from tests.support import Member, OrgEnv
 
 LEDGER_KEY = "org.samverkan.ledger"
 POOLS_KEY = "org.samverkan.pools"

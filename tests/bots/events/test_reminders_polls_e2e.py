@@ -14,7 +14,7 @@ from tests.bots.events.support import (
     set_clock,
     wait_card,
 )
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 START_MS = int(datetime.fromisoformat("2027-01-12T09:00:00+01:00").timestamp() * 1000)
 HOUR = 3_600_000

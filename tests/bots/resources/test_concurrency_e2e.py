@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bots.resources.helpers import REQUEST_KEY, ask, is_error
-from tests.helpers import OrgEnv
+from tests.bots.resources.support import REQUEST_KEY, ask, is_error
+from tests.support import OrgEnv
 
 POOLS_KEY = "org.samverkan.pools"
 

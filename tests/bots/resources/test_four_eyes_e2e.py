@@ -12,8 +12,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from messenger.config import parse_org
-from tests.bots.resources.helpers import REQUEST_KEY, ask, is_error
-from tests.helpers import OrgEnv
+from tests.bots.resources.support import REQUEST_KEY, ask, is_error
+from tests.support import OrgEnv
 
 LEDGER_KEY = "org.samverkan.ledger"
 POOLS_KEY = "org.samverkan.pools"

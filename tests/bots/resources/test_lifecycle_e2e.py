@@ -21,7 +21,7 @@ from nio.crypto import decrypt_attachment
 from bots.resources.book import entry_key
 from crypto.keys import Ed25519PublicKey
 from samverkan.ledger_cmd import export_ledger, verify_text
-from tests.bots.resources.helpers import (
+from tests.bots.resources.support import (
     REQUEST_KEY,
     ask,
     ask_id,
@@ -29,7 +29,7 @@ from tests.bots.resources.helpers import (
     is_error,
     wait_card_status,
 )
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 LEDGER_KEY = "org.samverkan.ledger"
 POOLS_KEY = "org.samverkan.pools"

@@ -10,7 +10,7 @@ import pytest
 
 import bots.translate.admin as admin
 from tests.bots.translate.fake_libretranslate import FakeLibreTranslate
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 DANISH = "Sommerfuglepartiet vil have mere demokrati i kommunerne, og vi skal tale om det på mødet."
 SWEDISH = "Jag tycker att vi ska flytta mötet till nästa vecka eftersom många är sjuka."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.helpers import Member
+from tests.support import Member
 
 REQUEST_KEY = "org.samverkan.request"
 NOTICE_KEY = "org.samverkan.notice"
