@@ -7,11 +7,11 @@ import functools
 import importlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from messenger.botkit.bot import Bot
 from messenger.config import OrgFile
 from messenger.deploy.deployment import Deployment
+from messenger.e2ee.identity import Identity, bootstrap_identity
 from messenger.e2ee.trust import RecoveryKeyNeeded
 from messenger.errors import MessengerError
 from messenger.events import SyncBatch
@@ -49,6 +49,8 @@ class Runtime:
             bot.primary = i == 0
         self._tasks: list[asyncio.Task[None]] = []
         self.failed = asyncio.Event()
+        self.notices: list[str] = []
+        """What the operator should read once (new recovery keys, restores): the CLI shows it."""
 
     def start(self) -> None:
         """Start every bot's tasks."""
@@ -118,16 +120,6 @@ async def on_batch(bot: Bot, batch: SyncBatch) -> None:
                     await tx.delete(UNDECRYPTED_NS, event.event_id)
 
 
-@dataclass(frozen=True)
-class Identity:
-    """How a bot's cross-signing identity was made ready on this start."""
-
-    outcome: str  # "created", "restored" (a new device on an existing identity) or "kept"
-    master_fingerprint: str | None
-    device_signed: bool
-    sessions_restored: int
-
-
 async def prepare_identity(
     bot: Bot,
     deployment: Deployment,
@@ -145,8 +137,8 @@ async def prepare_identity(
     kept = await deployment.store.get(RECOVERY_NS, name)
     key = recovery_key or (kept or {}).get("recovery_key")
     try:
-        created = await bot.cross_signing.bootstrap(
-            password, recovery_key=key, new_identity=new_identity
+        identity = await bootstrap_identity(
+            bot.cross_signing, password, recovery_key=key, new_identity=new_identity
         )
     except RecoveryKeyNeeded as e:
         raise RecoveryKeyNeeded(
@@ -154,12 +146,6 @@ async def prepare_identity(
             f"(or --new-identity)"
         ) from None
     current = await bot.cross_signing.recovery_key()
-    if created:
-        print(
-            f"{bot.user_id}: new cross-signing identity; recovery key (shown once, kept "
-            f"sealed in the vault): {current}",
-            flush=True,
-        )
     if current and (kept or {}).get("recovery_key") != current:
         await deployment.store.put(RECOVERY_NS, name, {"recovery_key": current})
     restored = 0
@@ -174,8 +160,10 @@ async def prepare_identity(
         "cross_signing": status.cross_signing,
         "device_signed": status.device_signed,
     }
-    outcome = "created" if created else "restored" if bot.cross_signing.restored else "kept"
-    return Identity(outcome, status.master_fingerprint, status.device_signed, restored)
+    identity.master_fingerprint = status.master_fingerprint
+    identity.device_signed = status.device_signed
+    identity.sessions_restored = restored
+    return identity
 
 
 async def make_runtime(
@@ -190,6 +178,7 @@ async def make_runtime(
     """
     org = deployment.settings.org
     bots: list[Bot] = []
+    notices: list[str] = []
     try:
         for name in names or org.bots.enabled:
             user_id = org.bot_user_ids()[name]
@@ -200,17 +189,23 @@ async def make_runtime(
             identity = await prepare_identity(
                 bot, deployment, password, (recovery_keys or {}).get(name)
             )
-            if identity.outcome == "restored":
-                print(
+            if identity.state == "created":
+                notices.append(
+                    f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
+                    f"sealed in the vault): {identity.recovery_key}"
+                )
+            elif identity.state == "restored":
+                notices.append(
                     f"{user_id}: restored its cross-signing identity on new device "
-                    f"{session.device_id}; {identity.sessions_restored} room keys from the backup",
-                    flush=True,
+                    f"{session.device_id}; {identity.sessions_restored} room keys from the backup"
                 )
     except BaseException:
         for bot in bots:
             await bot.session.close()
         raise
-    return Runtime(bots)
+    runtime = Runtime(bots)
+    runtime.notices = notices
+    return runtime
 
 
 async def restore_bot(

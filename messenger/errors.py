@@ -1,14 +1,26 @@
-"""Provides the messenger's exception tree and the one place nio error responses become exceptions.
+"""Provides the messenger's exception tree and the one mapping of homeserver errors onto it.
 
-MessengerError
-├── ConfigError            the organisation file or settings are invalid
-├── HomeserverError        the embedded homeserver failed to start or answer
-├── MatrixError            the homeserver refused a request (errcode, status)
-│   ├── AuthError          M_FORBIDDEN / M_UNKNOWN_TOKEN / bad password
-│   ├── RateLimited        M_LIMIT_EXCEEDED (retry_after_ms)
-│   └── NotFound           M_NOT_FOUND / unknown user or room
-├── TransientError         network failure or 5xx: worth retrying
-└── StoreError             the local state store failed
+MessengerError                 root of every error raised by messenger/ (and the layers above)
+├── ConfigError                the organisation file or settings are invalid (``problems``)
+├── HomeserverError            the embedded homeserver failed to start, answer or stop
+├── MatrixError                the homeserver refused a request (``errcode``, ``status``)
+│   ├── AuthError              M_FORBIDDEN / M_UNKNOWN_TOKEN / M_MISSING_TOKEN, 401, 403
+│   ├── RateLimited            M_LIMIT_EXCEEDED, 429 (``retry_after_ms``): retried
+│   ├── TooLarge               M_TOO_LARGE, 413: retrying cannot help
+│   └── NotFound               M_NOT_FOUND, 404
+├── TransientError             network failure, no answer, 5xx: retried
+├── Undeliverable              (session.outbox) a queued message that can never be sent
+├── RecoveryKeyNeeded          (e2ee.trust) an identity exists; its recovery key is needed
+├── CommandError               (botkit.commands) a command as written cannot run
+│   └── PermissionDenied       the sender's power level is too low
+├── BotError                   (bots.errors) root of the bots' own errors
+│   └── ProviderError          (bots.translate) a translation provider failed
+└── UsageProblem               (samverkan.context) a CLI argument or file is wrong
+
+``crypto/`` has its own root, ``CryptoError``: it knows nothing of Matrix.
+``error_for`` is the one table from (HTTP status, Matrix errcode) to these classes; ``check``
+(nio's error responses) and ``raise_for_status`` (raw HTTP answers) both go through it, and
+no other module looks at nio's response classes.
 """
 
 from __future__ import annotations
@@ -68,8 +80,29 @@ class TransientError(MessengerError):
     """A network failure or server error; the operation may be retried."""
 
 
-class StoreError(MessengerError):
-    """The local encrypted state store failed."""
+AUTH_CODES = frozenset({"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_USER_DEACTIVATED"})
+ERROR_TABLE: tuple[tuple[type[MatrixError], frozenset[str], frozenset[int]], ...] = (
+    (RateLimited, frozenset({"M_LIMIT_EXCEEDED"}), frozenset({429})),
+    (AuthError, AUTH_CODES, frozenset({401, 403})),
+    (TooLarge, frozenset({"M_TOO_LARGE"}), frozenset({413})),
+    (NotFound, frozenset({"M_NOT_FOUND"}), frozenset({404})),
+)
+"""(class, errcodes, HTTP statuses): the first row whose errcode or status matches wins."""
+
+
+def error_for(
+    message: str, status: int | None, errcode: str | None, retry_after_ms: Any = None
+) -> MessengerError:
+    """The exception for a refused request: the one table, for nio and raw HTTP alike."""
+    for cls, codes, statuses in ERROR_TABLE:
+        if errcode in codes or status in statuses:
+            if cls is RateLimited:
+                retry = retry_after_ms if isinstance(retry_after_ms, int) else None
+                return RateLimited(message, retry, errcode=errcode, status=status)
+            return cls(message, errcode=errcode, status=status)
+    if status is None or status >= 500:
+        return TransientError(message)
+    return MatrixError(message, errcode=errcode, status=status)
 
 
 def check(response: Any, action: str = "request") -> Any:
@@ -81,33 +114,21 @@ def check(response: Any, action: str = "request") -> Any:
 
     if not isinstance(response, ErrorResponse):
         return response
-    code = response.status_code
     transport = getattr(response, "transport_response", None)
     http = getattr(transport, "status", None) if transport is not None else None
-    message = f"{action} failed: {response.message}"
-    if code == "M_LIMIT_EXCEEDED":
-        raise RateLimited(message, response.retry_after_ms, errcode=code, status=http)
-    if code in {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN", "M_USER_DEACTIVATED"}:
-        raise AuthError(message, errcode=code, status=http)
-    if code == "M_TOO_LARGE" or http == 413:
-        raise TooLarge(message, errcode=code, status=http)
-    if code == "M_NOT_FOUND" or http == 404:
-        raise NotFound(message, errcode=code, status=http)
-    if http is None or http >= 500 or http == 429:
-        raise TransientError(message)
-    raise MatrixError(message, errcode=code, status=http)
+    raise error_for(
+        f"{action} failed: {response.message}",
+        http,
+        response.status_code,
+        response.retry_after_ms,
+    )
 
 
 def raise_for_status(status: int, data: dict[str, Any], action: str) -> None:
     """Raise the typed exception for a raw HTTP error answer (the non-nio path)."""
-    code = data.get("errcode")
-    message = f"{action} failed: {data.get('error', 'no message')}"
-    if code == "M_LIMIT_EXCEEDED" or status == 429:
-        raise RateLimited(message, data.get("retry_after_ms"), errcode=code, status=status)
-    if code in {"M_FORBIDDEN", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"} or status in {401, 403}:
-        raise AuthError(message, errcode=code, status=status)
-    if code == "M_NOT_FOUND" or status == 404:
-        raise NotFound(message, errcode=code, status=status)
-    if status >= 500:
-        raise TransientError(message)
-    raise MatrixError(message, errcode=code, status=status)
+    raise error_for(
+        f"{action} failed: {data.get('error', 'no message')}",
+        status,
+        data.get("errcode"),
+        data.get("retry_after_ms"),
+    )

@@ -1,13 +1,6 @@
-"""Provides typed Matrix identifiers."""
+"""Provides helpers over Matrix identifiers (localpart, server part, shape check)."""
 
 from __future__ import annotations
-
-from typing import NewType
-
-RoomID = NewType("RoomID", str)
-UserID = NewType("UserID", str)
-EventID = NewType("EventID", str)
-DeviceID = NewType("DeviceID", str)
 
 
 def localpart(user_id: str) -> str:

@@ -19,8 +19,12 @@ from typing import Any
 import aiosqlite
 
 from crypto.vault import Vault
+from messenger.errors import ConfigError
 
-SCHEMA = """
+MIGRATIONS: tuple[str, ...] = (
+    # 1: documents, processed events, the outbox (stores made before versioning are at 0
+    # and pass through this unchanged: every statement is IF NOT EXISTS).
+    """
 CREATE TABLE IF NOT EXISTS docs (
     ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key));
 CREATE TABLE IF NOT EXISTS processed (event_id TEXT PRIMARY KEY, ts INTEGER NOT NULL);
@@ -34,7 +38,38 @@ CREATE TABLE IF NOT EXISTS outbox (
     created INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (event_id) WHERE event_id IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key);
-"""
+""",
+)
+"""Ordered schema migrations: ``MIGRATIONS[n]`` brings a store from version n to n + 1.
+Append only; never edit one that has shipped."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def migrate(db: aiosqlite.Connection, path: Path) -> int:
+    """Bring the store's schema to ``SCHEMA_VERSION`` (each step in its own transaction, the
+    version row with it); return the version it had. A store newer than this code is refused."""
+    await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    async with db.execute("SELECT version FROM schema_version") as cur:
+        row = await cur.fetchone()
+    found = int(row[0]) if row else 0
+    if found > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path} was written by a newer Samverkan (schema {found}; this one knows "
+            f"{SCHEMA_VERSION}): upgrade Samverkan to open it"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    await db.execute(statement)
+            await db.execute("DELETE FROM schema_version")
+            await db.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+    return found
 
 
 @dataclass(frozen=True)
@@ -142,7 +177,11 @@ class StateStore:
 
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(SCHEMA)
+        try:
+            await migrate(db, path)
+        except BaseException:
+            await db.close()
+            raise
         return cls(db, vault)
 
     async def close(self) -> None:

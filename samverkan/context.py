@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 from messenger.config import OrgFile, Settings, load_org
+from messenger.errors import MessengerError
 
 DEFAULT_CONFIG = Path("org.toml")
 DEMO_PASSPHRASE = "samverkan-demo-passphrase"
 
 
-class UsageProblem(Exception):
+class UsageProblem(MessengerError):
     """A CLI argument or environment problem, reported without a traceback."""
 
 

@@ -76,7 +76,10 @@ async def run_until_signal(
             print(f"applied: {line}", flush=True)
         for line in report.failed:
             print(f"could not: {line}", flush=True)
-        return await make_runtime(deployment)
+        made = await make_runtime(deployment)
+        for line in made.notices:
+            print(line, flush=True)
+        return made
 
     try:
         await retry_transient(deployment.start_homeserver, stop, "homeserver")

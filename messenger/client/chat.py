@@ -22,12 +22,13 @@ from markdown_it import MarkdownIt
 
 from crypto import CryptoError
 from messenger.client.timeline import Message, Timeline
+from messenger.e2ee.identity import Identity, bootstrap_identity
 from messenger.e2ee.trust import CrossSigning, RecoveryKeyNeeded
 from messenger.e2ee.verification import Verification, VerificationManager
-from messenger.errors import AuthError, MatrixError, MessengerError, NotFound, TransientError
+from messenger.errors import AuthError, MessengerError, NotFound, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.protocol import ROOM_MARKER
-from messenger.session.core import Session, backoff_delays, guarded
+from messenger.session.core import Session, guarded
 
 READ_NS = "tui-read"
 BACKFILL_EVENTS = 1000
@@ -101,28 +102,6 @@ class Changes:
     mentions: list[Message] = field(default_factory=list)
     board: bool = False
     invites: bool = False
-
-
-@dataclass
-class Identity:
-    """The account's cross-signing identity as this device found (or made) it.
-
-    ``state``: "created" (new keys; ``recovery_key`` is shown once), "kept" (this device
-    had them), "restored" (opened from secret storage with a recovery key), "verified"
-    (signed by another session of the account after emoji verification),
-    "needs_recovery_key" (published elsewhere: ask for it, verify from another session or
-    reset it; ``problem`` says what went wrong with the last try), "unavailable"
-    (``problem`` says why).
-    """
-
-    state: str
-    recovery_key: str | None = None
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """This device is cross-signed by its account."""
-        return self.state in {"created", "kept", "restored", "verified"}
 
 
 def is_mention(msg: Message, me: str, names: list[str]) -> bool:
@@ -205,26 +184,21 @@ class ChatClient:
     ) -> None:
         """Sync until ``stop``; report each batch and every change of connection state."""
         assert self.session is not None
-        delays = backoff_delays(cap=10.0)
 
         async def handle(batch: SyncBatch) -> None:
             await on_changes(await self.apply(batch))
 
-        while not self._stop.is_set():
-            try:
-                await self.session.sync_once(handle, timeout_ms=10_000)
-                delays = backoff_delays(cap=10.0)
-                if not self.connected:
-                    self.connected, self.last_error = True, None
-                    await on_connection(True, None)
-            except AuthError:
-                raise
-            except (TransientError, MatrixError) as e:
-                self.connected, self.last_error = False, str(e)
-                delay = next(delays)
-                await on_connection(False, f"{e} — retrying in {delay:.0f} s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+        async def connection(ok: bool, why: str | None) -> None:
+            self.connected, self.last_error = ok, why
+            await on_connection(ok, why)
+
+        await self.session.run(
+            handle,
+            timeout_ms=10_000,
+            backoff_cap_s=10.0,
+            until=self._stop,
+            on_connection=connection,
+        )
 
     def stop(self) -> None:
         """Ask ``run`` to return."""
@@ -491,12 +465,6 @@ class ChatClient:
             raise TransientError("offline: no homeserver connection")
         return await self.session.send_now(room_id, content, txn_id=txn, event_type=event_type)
 
-    async def send_text(self, room_id: str, text: str, **kw: Any) -> Message:
-        """``prepare`` and ``deliver`` in one step."""
-        msg = self.prepare(room_id, text, **kw)
-        await self.deliver(room_id, msg)
-        return msg
-
     async def react(self, room_id: str, event_id: str, key: str) -> None:
         """Toggle our reaction ``key`` on a message."""
         msg = self.timeline(room_id).get(event_id)
@@ -540,7 +508,7 @@ class ChatClient:
             return self.identity
         cs = self.cross_signing
         try:
-            created = await cs.bootstrap(password, recovery_key=recovery_key)
+            self.identity = await bootstrap_identity(cs, password, recovery_key=recovery_key)
         except RecoveryKeyNeeded:
             self.identity = Identity("needs_recovery_key")
         except AuthError:
@@ -556,11 +524,6 @@ class ChatClient:
             )
         except MessengerError as e:
             self.identity = Identity("unavailable", problem=f"cross-signing not set up: {e}")
-        else:
-            if created:
-                self.identity = Identity("created", recovery_key=await cs.recovery_key())
-            else:
-                self.identity = Identity("restored" if cs.restored else "kept")
         return self.identity
 
     async def reset_identity(self, password: str) -> Identity:
@@ -573,7 +536,7 @@ class ChatClient:
         try:
             # Checked first: a refused password must not leave half a new identity behind.
             await self.check_password(password)
-            await cs.bootstrap(password, new_identity=True)
+            self.identity = await bootstrap_identity(cs, password, new_identity=True)
         except AuthError as e:
             self.identity = Identity(
                 "needs_recovery_key",
@@ -584,8 +547,6 @@ class ChatClient:
             self.identity = Identity(
                 "needs_recovery_key", problem=f"The identity was not replaced: {e}"
             )
-        else:
-            self.identity = Identity("created", recovery_key=await cs.recovery_key())
         return self.identity
 
     async def check_password(self, password: str) -> None:

@@ -166,11 +166,6 @@ class LoopbackFederation:
             for i, (fed, client) in enumerate(ports[:count])
         ]
 
-    @property
-    def server_names(self) -> list[str]:
-        """``localhost:FPORT`` of each server, in order."""
-        return [s.server_name for s in self.servers]
-
     async def start(self) -> None:
         """Start every server (concurrently); on failure stop those that started."""
         results = await asyncio.gather(*(s.start() for s in self.servers), return_exceptions=True)

@@ -246,9 +246,8 @@ class Verification:
             # A bot cannot look at a screen: it shows its emoji in its output for the person
             # to compare, and confirms; the person's side confirms only if they match.
             shown = " ".join(f"{e} {n}" for e, n in self.emojis)
-            print(
-                f"{self.m.user_id}: verifying {self.other_user} {self.other_device}: {shown}",
-                flush=True,
+            log.warning(
+                "%s: verifying %s %s: %s", self.m.user_id, self.other_user, self.other_device, shown
             )
             await self.confirm()
 

@@ -15,14 +15,6 @@ from messenger.protocol.base import Structured
 RequestStatus = Literal["open", "approved", "denied", "fulfilled", "withdrawn"]
 
 
-class RequestComment(BaseModel):
-    """A comment made in the request's thread."""
-
-    sender: str
-    ts: int
-    text: str
-
-
 class RequestCard(Structured):
     """One resource request as its card shows it (edited in place as its status moves)."""
 

@@ -15,7 +15,7 @@ from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKey
 from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
-from messenger.calls import backoff_delays, guarded
+from messenger.calls import BACKOFF_CAP_S, backoff_delays, guarded
 from messenger.errors import (
     AuthError,
     MessengerError,
@@ -57,6 +57,7 @@ SYNC_FILTER = {
 }
 
 Handler = Callable[[SyncBatch], Awaitable[None]]
+ConnectionHook = Callable[[bool, str | None], Awaitable[None]]
 
 
 API_TIMEOUT_S = 60.0  # one raw client-server call (backup uploads, cross-signing, state)
@@ -307,24 +308,42 @@ class Session(OutboxMixin, DecryptionMixin):
         self.synced.set()
         self.synced.clear()
 
-    async def run(self, handler: Handler) -> None:
-        """Sync until ``close``; network errors and homeserver restarts are retried with backoff."""
-        delays = backoff_delays()
-        while not self._stopping.is_set():
+    async def run(
+        self,
+        handler: Handler,
+        *,
+        timeout_ms: int = SYNC_TIMEOUT_MS,
+        backoff_cap_s: float = BACKOFF_CAP_S,
+        until: asyncio.Event | None = None,
+        on_connection: ConnectionHook | None = None,
+    ) -> None:
+        """Sync until ``close`` (or ``until`` is set); network errors, homeserver restarts and
+        any one bad batch are retried with backoff. ``on_connection(ok, why)`` hears every
+        change between connected and not (the TUI's banner)."""
+        stop = until or self._stopping
+        delays = backoff_delays(cap=backoff_cap_s)
+        connected: bool | None = None
+        while not (stop.is_set() or self._stopping.is_set()):
             try:
-                await self.sync_once(handler)
-                delays = backoff_delays()
+                await self.sync_once(handler, timeout_ms=timeout_ms)
+                delays = backoff_delays(cap=backoff_cap_s)
+                if connected is not True and on_connection is not None:
+                    await on_connection(True, None)
+                connected = True
             except AuthError:
                 raise
             except Exception as e:  # noqa: BLE001 - the loop outlives any one bad batch
                 self.sync_ok = False
+                connected = False
                 delay = next(delays)
                 if isinstance(e, MessengerError):
                     log.warning("%s: sync failed (%s); retrying in %.1f s", self.user_id, e, delay)
                 else:
                     log.exception("%s: a sync failed; retrying in %.1f s", self.user_id, delay)
+                if on_connection is not None:
+                    await on_connection(False, f"{e} — retrying in {delay:.0f} s")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    await asyncio.wait_for(stop.wait(), delay)
 
     async def _batch(self, resp: Any, initial: bool) -> SyncBatch:
         batch = SyncBatch(initial=initial)

@@ -165,29 +165,6 @@ class OutboxMixin:
             out.room_id, fallback, txn_id=out.txn_id + "-d", event_type=out.event_type
         )
 
-    async def flush_outbox(self) -> int:
-        """Send every queued message; rooms in parallel, each room in order. Return the count."""
-        by_room: dict[str, list[Outgoing]] = {}
-        for out in await self.store.pending():
-            by_room.setdefault(out.room_id, []).append(out)
-        if not by_room:
-            return 0
-        limit = asyncio.Semaphore(OUTBOX_PARALLEL_ROOMS)
-
-        async def deliver(items: list[Outgoing]) -> int:
-            async with limit:
-                for out in items:
-                    await self._deliver(out)
-                return len(items)
-
-        results = await asyncio.gather(
-            *(deliver(v) for v in by_room.values()), return_exceptions=True
-        )
-        for r in results:
-            if isinstance(r, BaseException):
-                raise r
-        return sum(r for r in results if isinstance(r, int))
-
     async def _resolve_refs(self, content: dict[str, Any]) -> dict[str, Any]:
         """Replace ``$outbox:KEY`` placeholders (the relation's target and the replied-to
         event) with the event IDs those messages got; not sent yet → retried later. A target

@@ -144,8 +144,3 @@ class Rooms:
         """A user's power level in a room, from the synced power levels."""
         room = self.c.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0
-
-    def is_encrypted(self, room_id: str) -> bool:
-        """Whether the synced room has encryption on."""
-        room = self.c.rooms.get(room_id)
-        return bool(room and room.encrypted)
