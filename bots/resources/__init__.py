@@ -1,15 +1,5 @@
-"""Provides ``ResourcesBot``: resource requests, pools, a signed transparency ledger, reports."""
+"""Provides the resources bot: requests, pools, a signed transparency ledger and reports."""
 
-from __future__ import annotations
-
-from bots.resources.audit import AuditCommands
-from bots.resources.requests import RequestCommands
-
-
-class ResourcesBot(RequestCommands, AuditCommands):
-    """The resources bot: ``!request``, ``!pool``, ``!ledger verify`` and ``!report``."""
-
-    name = "resources"
-
+from bots.resources.bot import ResourcesBot
 
 __all__ = ["ResourcesBot"]

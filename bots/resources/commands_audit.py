@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from bots.resources.base import ResourcesBase
+from typing import TYPE_CHECKING
+
+from bots.resources import store
 from bots.resources.book import stored_entries, verify_stored
-from bots.resources.model import (
-    Pool,
-    Request,
-    check_unit_amount,
-    date_ms,
-    parse_amount,
-    parse_date,
-    parse_kind,
-    parse_unit,
-    pool_id,
-    show_amount,
-    unit_for,
-)
+from bots.resources.model import Pool, check_unit_amount, date_ms, pool_id, show_amount, unit_for
+from bots.resources.parse import parse_amount, parse_date, parse_kind, parse_unit
 from bots.resources.render import fitted_report, pool_info, pool_table, report_csv
 from crypto.errors import LedgerError
-from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
 from messenger.botkit.context import Context, thread_relation
 from messenger.config import COORDINATOR_LEVEL, slugify
 from messenger.protocol.resources import LedgerStatus, PoolList
 
+if TYPE_CHECKING:
+    from bots.resources.bot import ResourcesBot  # noqa: F401 (named by the Commands base)
 
-class AuditCommands(ResourcesBase):
+
+async def visible_pools(ctx: Context, room_ids: set[str]) -> list[Pool]:
+    """Pools of these rooms, then the organisation's."""
+    pools = await store.all_pools(ctx.tx)
+    mine = [p for p in pools if p.scope == "room" and p.room_id in room_ids]
+    org = [p for p in pools if p.scope == "org"]
+    return sorted(mine, key=lambda p: (p.kind, p.unit)) + sorted(
+        org, key=lambda p: (p.kind, p.unit)
+    )
+
+
+class AuditCommands(Commands["ResourcesBot"]):
     """Pools, the ledger check, and the transparency report."""
 
     @command(
@@ -50,12 +54,12 @@ class AuditCommands(ResourcesBase):
             raise CommandError(str(e)) from None
         room = None if org else ctx.room_id
         pid = pool_id(kind, unit, room)
-        pool = await self.get_pool(ctx.tx, pid) or Pool(
+        pool = await store.load_pool(ctx.tx, pid) or Pool(
             id=pid, scope="org" if org else "room", room_id=room, kind=kind, unit=unit
         )
         pool.total += amount
-        await self.save_pool(ctx.tx, pool)
-        await self.record(
+        await store.save_pool(ctx.tx, pool)
+        await self.bot.record(
             ctx,
             "pool.add",
             {"pool": pid, "kind": kind, "unit": unit, "amount": amount, "total": pool.total},
@@ -66,19 +70,10 @@ class AuditCommands(ResourcesBase):
         )
         await ctx.reply(text, data=PoolList(pools=[pool_info(pool)]))
 
-    async def visible_pools(self, ctx: Context, room_ids: set[str]) -> list[Pool]:
-        """Pools of these rooms, then the organisation's."""
-        pools = await self.pools(ctx.tx)
-        mine = [p for p in pools if p.scope == "room" and p.room_id in room_ids]
-        org = [p for p in pools if p.scope == "org"]
-        return sorted(mine, key=lambda p: (p.kind, p.unit)) + sorted(
-            org, key=lambda p: (p.kind, p.unit)
-        )
-
     @command("pool show", summary="show this room's and the organisation's pools")
     async def pool_show(self, ctx: Context) -> None:
         """Answer with total, granted, spent and remaining per pool."""
-        pools = await self.visible_pools(ctx, {ctx.room_id})
+        pools = await visible_pools(ctx, {ctx.room_id})
         text, html_body = pool_table(pools)
         await ctx.reply(
             text, html_body=html_body, data=PoolList(pools=[pool_info(p) for p in pools])
@@ -87,8 +82,8 @@ class AuditCommands(ResourcesBase):
     @command("ledger verify", summary="check every signature and link of the transparency ledger")
     async def ledger_verify(self, ctx: Context) -> None:
         """Verify the whole chain; name the first broken entry if any."""
-        key = await self.book.public_key(ctx.tx)
-        head, count = await self.book.head(ctx.tx)
+        key = await self.bot.book.public_key(ctx.tx)
+        head, count = await self.bot.book.head(ctx.tx)
         entries = await stored_entries(ctx.tx)
         b64 = key.to_base64()
         try:
@@ -126,21 +121,21 @@ class AuditCommands(ResourcesBase):
     async def report(self, ctx: Context, *, since: str | None, room: str | None) -> None:
         """Per pool: granted, spent, remaining; per request: who asked, what, who decided."""
         rooms, scope = await self._report_rooms(ctx, room)
-        pools = await self.visible_pools(ctx, rooms)
-        reqs = [r for r in await self.requests(ctx.tx) if r.room_id in rooms]
+        pools = await visible_pools(ctx, rooms)
+        reqs = [r for r in await store.all_requests(ctx.tx) if r.room_id in rooms]
         if since is not None:
             cut = date_ms(since)
-            reqs = [r for r in reqs if _last_activity(r) >= cut]
+            reqs = [r for r in reqs if r.last_activity >= cut]
             scope += f", since {since}"
-        key = (await self.book.public_key(ctx.tx)).to_base64()
-        head, count = await self.book.head(ctx.tx)
+        key = (await self.bot.book.public_key(ctx.tx)).to_base64()
+        head, count = await self.bot.book.head(ctx.tx)
         text, html_body, data = fitted_report(
             pools, reqs, head, key, count, scope, since, sorted(rooms)
         )
         await ctx.reply(text, html_body=html_body, data=data)
         csv_bytes = report_csv(pools, reqs, head, key, count)
-        name = f"transparency-report-{self._today()}.csv"
-        file_block = await self.session.upload_encrypted(csv_bytes, "text/csv", name)
+        name = f"transparency-report-{self.bot.today().isoformat()}.csv"
+        file_block = await self.bot.session.upload_encrypted(csv_bytes, "text/csv", name)
         await ctx.send(
             ctx.room_id,
             {
@@ -153,20 +148,15 @@ class AuditCommands(ResourcesBase):
             },
         )
 
-    def _today(self) -> str:
-        from bots.resources.model import ms_date
-
-        return ms_date(self.now_ms())
-
     async def _report_rooms(self, ctx: Context, room: str | None) -> tuple[set[str], str]:
         """The rooms a report covers; other rooms only for their coordinators."""
         assert ctx.group is not None
         if room is None:
             return {ctx.room_id}, ctx.group.name
         wanted = slugify(room)
-        groups = [g for g in self.org.groups if room == "all" or g.slug == wanted]
+        groups = [g for g in self.bot.org.groups if room == "all" or g.slug == wanted]
         if not groups:
-            names = ", ".join(g.name for g in self.org.groups)
+            names = ", ".join(g.name for g in self.bot.org.groups)
             raise CommandError(f"no group called {room!r}; groups: {names}, or all")
         refused = [g.name for g in groups if ctx.sender not in g.coordinators]
         if refused:
@@ -176,18 +166,8 @@ class AuditCommands(ResourcesBase):
             )
         slugs = {g.slug for g in groups}
         rooms = {ctx.room_id} if ctx.group.slug in slugs else set()
-        for room_id, marker in await ctx.tx.items("rooms"):
-            if isinstance(marker, dict) and marker.get("slug") in slugs:
-                rooms.add(room_id)
-        for r in await self.requests(ctx.tx):
+        rooms |= await store.marked_rooms(ctx.tx, slugs)
+        for r in await store.all_requests(ctx.tx):
             if r.group in slugs:
                 rooms.add(r.room_id)
         return rooms, "all groups" if room == "all" else groups[0].name
-
-
-def _last_activity(req: Request) -> int:
-    return max(
-        t
-        for t in (req.created_at, req.decided_at, req.fulfilled_at, req.withdrawn_at)
-        if t is not None
-    )

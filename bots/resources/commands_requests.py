@@ -9,43 +9,40 @@ one after the other, and the second sees what the first took.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bots.resources.base import (
-    THREAD_NS,
-    ResourcesBase,
-    card_key,
-)
+from bots.resources import store
 from bots.resources.model import (
     KINDS,
-    SUBCOMMANDS,
     Request,
     check_unit_amount,
     decimal_str,
     ms_date,
-    parse_amount,
-    parse_date,
-    parse_filter,
-    parse_kind,
-    parse_request_id,
-    parse_unit,
     show_amount,
     unit_for,
 )
+from bots.resources.parse import (
+    parse_amount,
+    parse_date,
+    parse_filter,
+    parse_request_id,
+    parse_request_kind,
+    parse_unit,
+)
 from bots.resources.render import card, card_data, fitted_list
-from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
 from messenger.botkit.context import Context
 from messenger.config import COORDINATOR_LEVEL
+
+if TYPE_CHECKING:
+    from bots.resources.bot import ResourcesBot  # noqa: F401 (named by the Commands base)
 
 MAX_WHAT_CHARS = 500
 
 
-def parse_request_kind(word: str) -> str:
-    """A kind, with a hint at the subcommands when the word is neither."""
-    try:
-        return parse_kind(word)
-    except ValueError as e:
-        raise ValueError(f"{e}; or a subcommand: {', '.join(SUBCOMMANDS)}") from None
+def card_key(rid: str) -> str:
+    """Outbox key of a request's card (edited in place)."""
+    return f"card:{rid}"
 
 
 def _amount_of(minor: int | None, unit: str) -> int | None:
@@ -57,7 +54,21 @@ def _amount_of(minor: int | None, unit: str) -> int | None:
     return minor
 
 
-class RequestCommands(ResourcesBase):
+async def load_here(ctx: Context, rid: str) -> Request:
+    """A request of this room, or a CommandError naming the ID."""
+    req = await store.load_request(ctx.tx, rid)
+    if req is None or req.room_id != ctx.room_id:
+        raise CommandError(f"there is no request {rid} in this room; see !request list all")
+    return req
+
+
+async def refresh_card(ctx: Context, req: Request) -> None:
+    """Edit the request's card in place to show its new status."""
+    text, html_body = card(req)
+    await ctx.edit(req.room_id, card_key(req.id), text, html_body=html_body, data=card_data(req))
+
+
+class RequestCommands(Commands["ResourcesBot"]):
     """The request lifecycle: open → approved/denied → fulfilled, or withdrawn."""
 
     @command(
@@ -95,17 +106,17 @@ class RequestCommands(ResourcesBase):
         if purpose is not None and (not purpose.strip() or len(purpose) > MAX_WHAT_CHARS):
             raise CommandError(f"--for needs a purpose of 1 to {MAX_WHAT_CHARS} characters")
         if unit is None:
-            unit = await self.default_unit(ctx.tx, kind, ctx.room_id)
+            unit = await store.default_unit(ctx.tx, kind, ctx.room_id)
         try:
             unit = unit_for(kind, unit)
         except ValueError as e:
             raise CommandError(str(e)) from None
         amount = _amount_of(amount, unit)
-        now = self.now_ms()
+        now = self.bot.now_ms()
         if by is not None and by < ms_date(now):
             raise CommandError(f"--by {by} is in the past; give a date from {ms_date(now)} on")
         assert ctx.group is not None
-        rid = await self.next_id(ctx.tx)
+        rid = await store.next_request_id(ctx.tx)
         root = ctx.event.thread_root or ctx.event.event_id
         req = Request(
             id=rid,
@@ -121,11 +132,11 @@ class RequestCommands(ResourcesBase):
             by=by,
             thread_root=root,
         )
-        await self.save(ctx.tx, req)
+        await store.save_request(ctx.tx, req)
         if ctx.event.thread_root is None:
-            await ctx.tx.put(THREAD_NS, root, rid)
-        await self.schedule_reminder(ctx.tx, req, now)
-        await self.record(
+            await store.link_thread(ctx.tx, root, rid)
+        await store.schedule_reminder(ctx.tx, req, now)
+        await self.bot.record(
             ctx,
             "request.create",
             {
@@ -152,7 +163,7 @@ class RequestCommands(ResourcesBase):
     async def request_list(self, ctx: Context, *, which: str | None) -> None:
         """Answer with the room's requests."""
         which = which or "open"
-        reqs = [r for r in await self.requests(ctx.tx) if r.room_id == ctx.room_id]
+        reqs = [r for r in await store.all_requests(ctx.tx) if r.room_id == ctx.room_id]
         if which == "open":
             reqs = [r for r in reqs if r.status in {"open", "approved"}]
         elif which == "mine":
@@ -169,7 +180,7 @@ class RequestCommands(ResourcesBase):
     )
     async def request_show(self, ctx: Context, *, id: str) -> None:
         """Answer with the card and the thread's comments."""
-        req = await self.load(ctx, id)
+        req = await load_here(ctx, id)
         text, html_body = card(req, comments=True)
         await ctx.reply(text, html_body=html_body, data=card_data(req))
 
@@ -183,10 +194,10 @@ class RequestCommands(ResourcesBase):
     )
     async def request_approve(self, ctx: Context, *, id: str, amount: int | None) -> None:
         """Grant from the pool in one transaction; refuse anything that would overdraw it."""
-        req = await self.load(ctx, id)
+        req = await load_here(ctx, id)
         if req.status != "open":
             raise CommandError(f"{id} is already {req.status}; only open requests can be approved")
-        if ctx.sender == req.requester and self.org.bots.four_eyes:
+        if ctx.sender == req.requester and self.bot.org.bots.four_eyes:
             raise CommandError(
                 f"{id} is your own request: another coordinator of this room must approve it "
                 "(four eyes). A group with one coordinator can allow approving one's own "
@@ -200,7 +211,7 @@ class RequestCommands(ResourcesBase):
             )
         pool = None
         if granted is not None:
-            pool = await self.pool_for(ctx.tx, req)
+            pool = await store.pool_for(ctx.tx, req)
             if pool is None:
                 raise CommandError(
                     f"there is no {req.kind} pool in {req.unit} for this room or the "
@@ -213,12 +224,12 @@ class RequestCommands(ResourcesBase):
                     f"or add to the pool with !pool add {req.kind} N"
                 )
             pool.granted += granted
-            await self.save_pool(ctx.tx, pool)
+            await store.save_pool(ctx.tx, pool)
         req.status, req.granted = "approved", granted
         req.pool = pool.id if pool else None
-        req.decided_by, req.decided_at = ctx.sender, self.now_ms()
-        await self.save(ctx.tx, req)
-        await self.record(
+        req.decided_by, req.decided_at = ctx.sender, self.bot.now_ms()
+        await store.save_request(ctx.tx, req)
+        await self.bot.record(
             ctx,
             "request.approve",
             {
@@ -238,7 +249,7 @@ class RequestCommands(ResourcesBase):
         what = show_amount(granted, req.unit) if granted is not None else "it"
         text = f"🟢 {id} approved: {what}{part} for {req.requester}.{left}"
         await ctx.reply(text, data=card_data(req), mentions=[req.requester])
-        await self.refresh_card(ctx, req)
+        await refresh_card(ctx, req)
 
     @command(
         "request deny",
@@ -250,18 +261,18 @@ class RequestCommands(ResourcesBase):
     )
     async def request_deny(self, ctx: Context, *, id: str, reason: str) -> None:
         """Close an open request with a reason."""
-        req = await self.load(ctx, id)
+        req = await load_here(ctx, id)
         if req.status != "open":
             raise CommandError(f"{id} is already {req.status}; only open requests can be denied")
         reason = reason.strip()
         if not reason or len(reason) > MAX_WHAT_CHARS:
             raise CommandError(f"give a reason of 1 to {MAX_WHAT_CHARS} characters")
         req.status, req.reason = "denied", reason
-        req.decided_by, req.decided_at = ctx.sender, self.now_ms()
-        await self.save(ctx.tx, req)
-        await self.record(ctx, "request.deny", {"id": id, "reason": reason})
+        req.decided_by, req.decided_at = ctx.sender, self.bot.now_ms()
+        await store.save_request(ctx.tx, req)
+        await self.bot.record(ctx, "request.deny", {"id": id, "reason": reason})
         await ctx.reply(f"🔴 {id} denied: {reason}", data=card_data(req), mentions=[req.requester])
-        await self.refresh_card(ctx, req)
+        await refresh_card(ctx, req)
 
     @command(
         "request fulfil",
@@ -273,21 +284,21 @@ class RequestCommands(ResourcesBase):
     )
     async def request_fulfil(self, ctx: Context, *, id: str) -> None:
         """Approved → fulfilled; the granted amount counts as spent from its pool."""
-        req = await self.load(ctx, id)
+        req = await load_here(ctx, id)
         if req.status != "approved":
             raise CommandError(f"{id} is {req.status}; only approved requests can be fulfilled")
         if req.pool and req.granted:
-            pool = await self.get_pool(ctx.tx, req.pool)
+            pool = await store.load_pool(ctx.tx, req.pool)
             if pool is not None:
                 pool.spent += req.granted
-                await self.save_pool(ctx.tx, pool)
-        req.status, req.fulfilled_by, req.fulfilled_at = "fulfilled", ctx.sender, self.now_ms()
-        await self.save(ctx.tx, req)
-        await self.record(
+                await store.save_pool(ctx.tx, pool)
+        req.status, req.fulfilled_by, req.fulfilled_at = "fulfilled", ctx.sender, self.bot.now_ms()
+        await store.save_request(ctx.tx, req)
+        await self.bot.record(
             ctx, "request.fulfil", {"id": id, "amount": req.granted, "pool": req.pool}
         )
         await ctx.reply(f"✅ {id} fulfilled.", data=card_data(req), mentions=[req.requester])
-        await self.refresh_card(ctx, req)
+        await refresh_card(ctx, req)
 
     @command(
         "request withdraw",
@@ -297,21 +308,21 @@ class RequestCommands(ResourcesBase):
     )
     async def request_withdraw(self, ctx: Context, *, id: str) -> None:
         """Only the requester withdraws; open or approved (not yet fulfilled) requests only."""
-        req = await self.load(ctx, id)
+        req = await load_here(ctx, id)
         if ctx.sender != req.requester:
             raise CommandError(f"only {req.requester}, who made {id}, can withdraw it")
         if req.status not in {"open", "approved"}:
             raise CommandError(f"{id} is already {req.status}; it cannot be withdrawn")
         released = None
         if req.status == "approved" and req.pool and req.granted:
-            pool = await self.get_pool(ctx.tx, req.pool)
+            pool = await store.load_pool(ctx.tx, req.pool)
             if pool is not None:
                 pool.granted -= req.granted
                 released = req.granted
-                await self.save_pool(ctx.tx, pool)
-        req.status, req.withdrawn_at = "withdrawn", self.now_ms()
-        await self.save(ctx.tx, req)
-        await self.record(ctx, "request.withdraw", {"id": id, "released": released})
+                await store.save_pool(ctx.tx, pool)
+        req.status, req.withdrawn_at = "withdrawn", self.bot.now_ms()
+        await store.save_request(ctx.tx, req)
+        await self.bot.record(ctx, "request.withdraw", {"id": id, "released": released})
         back = f" {show_amount(released, req.unit)} went back to the pool." if released else ""
         await ctx.reply(f"⚪ {id} withdrawn.{back}", data=card_data(req))
-        await self.refresh_card(ctx, req)
+        await refresh_card(ctx, req)

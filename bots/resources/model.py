@@ -1,4 +1,4 @@
-"""Provides the resources bot's vocabulary: kinds, units, amounts, dates, IDs, pools, requests.
+"""Provides the resources bot's records (requests, pools, comments) and pure logic on them.
 
 Amounts are counted in integer hundredths ("minor units") so sums never drift; they are
 parsed from at most two decimal places and shown without needless decimals.
@@ -6,7 +6,6 @@ parsed from at most two decimal places and shown without needless decimals.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -20,52 +19,14 @@ KINDS: dict[str, tuple[str, ...]] = {
     "venue": ("items", "hours"),
     "translation": ("hours", "items"),
 }
-KIND_HELP = {
-    "funding": "money",
-    "hours": "expertise hours",
-    "materials": "materials",
-    "venue": "venues",
-    "translation": "translation capacity",
-}
 UNITS = ("SEK", "EUR", "hours", "items")
-SUBCOMMANDS = ("list", "show", "approve", "deny", "fulfil", "withdraw")
 SCALE = 100
 MAX_MINOR = 10**13  # 100 000 000 000.00: far beyond any real pool, far below 2**53
-_AMOUNT = re.compile(r"^(\d+)(?:[.,](\d{1,2}))?$")
-_REQUEST_ID = re.compile(r"^[Rr]?(\d{1,9})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DAY_MS = 86_400_000
+REMIND_BEFORE_MS = 3 * DAY_MS  # coordinators hear about an undecided request 3 days before
+REMIND_SOON_MS = 3_600_000  # … or an hour after it was made, if that is later
 
 Status = Literal["open", "approved", "denied", "fulfilled", "withdrawn"]
-CLOSED: frozenset[str] = frozenset({"denied", "fulfilled", "withdrawn"})
-
-
-def parse_kind(word: str) -> str:
-    """A known kind of resource, or ValueError listing the valid ones."""
-    kind = word.strip().lower()
-    aliases = {
-        "fund": "funding",
-        "money": "funding",
-        "hour": "hours",
-        "expertise": "hours",
-        "material": "materials",
-        "venues": "venue",
-        "translations": "translation",
-    }
-    kind = aliases.get(kind, kind)
-    if kind not in KINDS:
-        valid = ", ".join(KINDS)
-        raise ValueError(
-            f'unknown kind; use one of: {valid} (e.g. !request funding "Flyers" --amount 1500)'
-        )
-    return kind
-
-
-def parse_unit(word: str) -> str:
-    """One of SEK, EUR, hours, items (any case)."""
-    for unit in UNITS:
-        if word.strip().lower() == unit.lower():
-            return unit
-    raise ValueError(f"unknown unit; use one of: {', '.join(UNITS)}")
 
 
 def unit_for(kind: str, unit: str | None) -> str:
@@ -78,26 +39,6 @@ def unit_for(kind: str, unit: str | None) -> str:
             f"{kind} is counted in {' or '.join(allowed)}, not {unit} (e.g. --unit {allowed[-1]})"
         )
     return unit
-
-
-def parse_amount(text: str) -> int:
-    """A positive decimal with at most two places, as integer hundredths."""
-    raw = text.strip().replace("_", "").replace("\u00a0", "").replace(" ", "")
-    if raw.startswith("-"):
-        raise ValueError("must not be negative; write a positive number such as 1500 or 12.50")
-    raw = raw.removeprefix("+")
-    m = _AMOUNT.match(raw)
-    if not m:
-        if re.match(r"^\d+[.,]\d{3,}$", raw):
-            raise ValueError("has more than 2 decimal places; write e.g. 12.50")
-        raise ValueError("not a number; write a positive number such as 1500 or 12.50")
-    whole, frac = m.group(1), (m.group(2) or "").ljust(2, "0")
-    minor = int(whole) * SCALE + int(frac or "0")
-    if minor <= 0:
-        raise ValueError("must be more than 0")
-    if minor > MAX_MINOR:
-        raise ValueError(f"is too large (at most {MAX_MINOR // SCALE})")
-    return minor
 
 
 def check_unit_amount(minor: int, unit: str) -> None:
@@ -123,17 +64,6 @@ def show_amount(minor: int | None, unit: str) -> str:
     return f"{sign}{whole}{f'.{r:02d}' if r else ''} {unit}"
 
 
-def parse_date(text: str) -> str:
-    """An ISO date ``YYYY-MM-DD`` (returned normalised)."""
-    raw = text.strip()
-    if not _DATE.match(raw):
-        raise ValueError("not a date; write it as YYYY-MM-DD, e.g. 2026-12-03")
-    try:
-        return date.fromisoformat(raw).isoformat()
-    except ValueError:
-        raise ValueError("no such date; write it as YYYY-MM-DD, e.g. 2026-12-03") from None
-
-
 def date_ms(iso: str) -> int:
     """Midnight UTC at the start of an ISO date, in ms."""
     d = date.fromisoformat(iso)
@@ -150,22 +80,6 @@ def ms_text(ms: int | None) -> str:
     if ms is None:
         return "—"
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def parse_request_id(text: str) -> str:
-    """``R12``, ``r12`` or ``12`` → ``R12``."""
-    m = _REQUEST_ID.match(text.strip())
-    if not m:
-        raise ValueError("not a request ID; IDs look like R12 (see !request list)")
-    return f"R{int(m.group(1))}"
-
-
-def parse_filter(word: str) -> str:
-    """``open``, ``mine`` or ``all``."""
-    value = word.strip().lower()
-    if value not in {"open", "mine", "all"}:
-        raise ValueError("use open, mine or all")
-    return value
 
 
 class Comment(BaseModel):
@@ -204,9 +118,17 @@ class Request(BaseModel):
     reminded: bool = False
 
     @property
-    def closed(self) -> bool:
-        """Denied, fulfilled or withdrawn: nothing more can happen to it."""
-        return self.status in CLOSED
+    def last_activity(self) -> int:
+        """When it was last made, decided, fulfilled or withdrawn (ms)."""
+        stamps = (self.created_at, self.decided_at, self.fulfilled_at, self.withdrawn_at)
+        return max(t for t in stamps if t is not None)
+
+    def reminder_at(self, now_ms: int) -> int | None:
+        """When to remind coordinators of it (None without a ``--by`` date): three days
+        before that date, but not sooner than an hour from ``now_ms``."""
+        if self.by is None:
+            return None
+        return max(date_ms(self.by) - REMIND_BEFORE_MS, now_ms + REMIND_SOON_MS)
 
 
 class Pool(BaseModel):

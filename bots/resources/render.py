@@ -299,3 +299,19 @@ def fitted_report(
         if fits(text, html_body, data):
             break
     return text, html_body, data
+
+
+def reminder(req: Request, coords: list[str]) -> tuple[str, str]:
+    """(text, HTML) reminding the coordinators (mentioned) of an undecided request."""
+    who = ", ".join(coords) or "coordinators"
+    who_html = (
+        ", ".join(f'<a href="https://matrix.to/#/{escape(c)}">{escape(c)}</a>' for c in coords)
+        or "coordinators"
+    )
+    text = f"⏰ {who}: {req.id} is needed by {req.by} and still waiting for a decision."
+    html_body = (
+        f"⏰ {who_html}: <b>{req.id}</b> “{escape(req.what)}” is needed by {req.by} "
+        "and still waiting for a decision (<code>!request approve "
+        f'{req.id}</code> or <code>!request deny {req.id} "reason"</code>).'
+    )
+    return text, html_body

@@ -16,13 +16,10 @@ from bots.resources.model import (
     Pool,
     Request,
     decimal_str,
-    parse_amount,
-    parse_date,
-    parse_kind,
-    parse_request_id,
     show_amount,
     unit_for,
 )
+from bots.resources.parse import parse_amount, parse_date, parse_kind, parse_request_id
 from bots.resources.render import (
     MAX_CONTENT_BYTES,
     card,
