@@ -15,6 +15,7 @@ from bots.resources.model import (
     MAX_MINOR,
     Pool,
     Request,
+    date_ms,
     decimal_str,
     show_amount,
     unit_for,
@@ -25,6 +26,7 @@ from bots.resources.render import (
     card,
     fitted_list,
     fitted_report,
+    reminder,
     report_csv,
     report_html,
 )
@@ -88,6 +90,19 @@ def _req(**kw: object) -> Request:
     )  # fmt: skip
     base.update(kw)
     return Request.model_validate(base)
+
+
+def test_reminder_time_and_last_activity() -> None:
+    now = date_ms("2027-01-01")
+    assert _req(by=None).reminder_at(now) is None
+    assert _req(by="2027-01-31").reminder_at(now) == date_ms("2027-01-28")  # 3 days before
+    assert _req(by="2027-01-02").reminder_at(now) == now + 3_600_000  # but not within the hour
+    assert _req(created_at=5).last_activity == 5
+    assert _req(created_at=5, decided_at=9, withdrawn_at=7).last_activity == 9
+    text, html = reminder(_req(by="2027-01-31"), ["@c<:x"])
+    assert text.startswith("⏰ @c<:x: R1 is needed by 2027-01-31")
+    assert "@c&lt;:x" in html
+    assert "<script>" not in html
 
 
 def test_user_text_is_escaped_in_html() -> None:
