@@ -61,7 +61,6 @@ class Bot:
         self.peers: list[Bot] = [self]
         self.primary = True
         self._joined_ts: dict[str, int] = {}
-        self._groups: dict[str, Group | None] = {}
         self._retries: dict[str, int] = {}
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
@@ -122,9 +121,11 @@ class Bot:
         return trusted
 
     async def group_of(self, room_id: str) -> Group | None:
-        """The working group or partnership a room belongs to (from its provisioning marker)."""
-        if room_id not in self._groups:
-            marker = await self.store.get("rooms", room_id)
+        """The working group or partnership a room belongs to (from its provisioning marker,
+        which the session's state cache keeps; read from the server once if not known)."""
+        marker = self.session.state.marker(room_id)
+        if marker is None:
+            marker = await self.store.get("rooms", room_id)  # kept by earlier versions
             if marker is None:
                 try:
                     marker = await self.rooms.get_state(room_id, ROOM_MARKER) or {}
@@ -132,10 +133,9 @@ class Bot:
                     raise  # the batch is retried: its commands must not be lost
                 except MessengerError:
                     return None
-                await self.store.put("rooms", room_id, marker)
-            slug = marker.get("slug")
-            self._groups[room_id] = next((g for g in self.org.groups if g.slug == slug), None)
-        return self._groups[room_id]
+            self.session.state.set_marker(room_id, marker)
+        slug = marker.get("slug")
+        return next((g for g in self.org.groups if g.slug == slug), None)
 
     # -- the sync handler -----------------------------------------------------------------
 

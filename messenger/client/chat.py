@@ -129,7 +129,6 @@ class ChatClient:
         self.viewing: str | None = None
         self.connected = True
         self.last_error: str | None = None
-        self._markers: dict[str, dict[str, Any]] = {}
         self._members: dict[str, dict[str, str]] = {}
         self._paging: dict[str, asyncio.Lock] = {}
         self._stop = asyncio.Event()
@@ -274,9 +273,9 @@ class ChatClient:
     def refresh_info(self, room_id: str) -> None:
         """Re-read a room's name, encryption and shield from the synced state."""
         room = self.nio.rooms.get(room_id) if self.session else None
-        if room is None:
+        if room is None or self.session is None:
             return
-        marker = self._markers.get(room_id, {})
+        marker = self.session.state.marker(room_id) or {}
         kind = marker.get("kind") or ("space" if room.room_type == "m.space" else "other")
         info = self.info.get(room_id) or RoomInfo(room_id, room.display_name)
         info.name, info.kind, info.topic = room.display_name, kind, room.topic or ""
@@ -296,19 +295,22 @@ class ChatClient:
 
     async def load_markers(self) -> None:
         """Fetch each room's organisation marker (kind, organisation) once."""
+        assert self.session is not None
+        state = self.session.state
         for room_id in list(self.nio.rooms):
-            if room_id in self._markers:
+            if state.marker(room_id) is not None:
                 continue
             try:
                 resp = await guarded(
                     self.nio.room_get_state_event(room_id, ROOM_MARKER), "reading the room marker"
                 )
-                self._markers[room_id] = dict(resp.content)
+                state.set_marker(room_id, dict(resp.content))
             except NotFound:
-                self._markers[room_id] = {}
+                state.set_marker(room_id, {})
             except MessengerError:
                 continue
             self.refresh_info(room_id)
+        await state.save()
 
     # -- reading --------------------------------------------------------------------------
 

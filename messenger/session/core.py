@@ -37,6 +37,7 @@ from messenger.session.decryption import (
 )
 from messenger.session.olmkeys import E2EEClient
 from messenger.session.outbox import OutboxMixin
+from messenger.session.statecache import RoomStateCache
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class Session(OutboxMixin, DecryptionMixin):
         self._outbound_sig: dict[str, tuple[Any, ...]] = {}
         self._send_attempts: dict[str, int] = {}
         self.key_origins: dict[str, dict[str, Any]] = {}
+        self.state = RoomStateCache(store)
+        """Markers, power levels and encryption of the rooms, kept current from sync."""
         self._origins_dirty: set[str] = set()
 
     @property
@@ -173,6 +176,7 @@ class Session(OutboxMixin, DecryptionMixin):
         client = self.client
         assert isinstance(client, E2EEClient)
         await self._load_origins()
+        await self.state.load()
         for room_id, content in await self.store.items(ENCRYPTION_NS):
             client.rotation[room_id] = content
         for room_id, data in await self.store.items(OUTBOUND_NS):
@@ -303,6 +307,7 @@ class Session(OutboxMixin, DecryptionMixin):
         await handler(batch)
         await self._persist_outbound()
         await self._save_origins()
+        await self.state.save()
         await self.store.put("session", "sync_token", resp.next_batch)
         self.sync_ok = True
         self.synced.set()
@@ -361,9 +366,15 @@ class Session(OutboxMixin, DecryptionMixin):
             batch.joined.append(room_id)
             for ev in [*info.state, *info.timeline.events]:
                 await self._note_encryption_settings(room_id, ev)
+                src = getattr(ev, "source", None) or {}
+                self.state.note(
+                    room_id, src.get("type", ""), src.get("state_key"), src.get("content")
+                )
         await self._learn_senders(timeline)
         batch.events.extend(await self._checked_all(self._incoming_all(timeline)))
         batch.left.extend(resp.rooms.leave.keys())
+        for room_id in resp.rooms.leave:
+            self.state.forget(room_id)
         batch.to_device.extend(dict(ev.source) for ev in resp.to_device_events)
         self._reshare_on_request(resp.to_device_events)
         await self._note_withheld(batch.to_device)

@@ -141,6 +141,9 @@ class Rooms:
         return set(room.users) - set(room.invited_users) if room else set()
 
     def power_level(self, room_id: str, user_id: str) -> int:
-        """A user's power level in a room, from the synced power levels."""
+        """A user's power level in a room, from the power levels kept current from sync."""
+        cached = self.s.state.power_level(room_id, user_id)
+        if cached is not None:
+            return cached
         room = self.c.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0
