@@ -141,9 +141,13 @@ async def test_03_message_right_after_invite_reaches_invitee(
     bob = await member_factory(bob_id, bob_pw)
     room_id = await Rooms(alice.session).create("delayed", extra_state=[visibility("shared")])
     await alice.wait_for(lambda: room_id in alice.session.client.rooms)
-    await alice.stop()  # no /sync may tell Alice about the invite before she sends
-    await Rooms(alice.session).invite(room_id, bob_id)
-    event_id, _ = await send(alice, room_id, "sent right after the invite")
+    await asyncio.wait_for(alice.stop(), 30)  # no /sync may tell Alice about the invite
+    await asyncio.wait_for(Rooms(alice.session).invite(room_id, bob_id), 30)
+    # The invitee's devices are queried before the key is shared (members being tracked).
+    event_id, _ = await asyncio.wait_for(send(alice, room_id, "sent right after the invite"), 60)
+    olm = alice.session.client.olm
+    assert bob_id in olm.tracked_users, "the invitee's devices were not fetched before sending"
+    assert any(u == bob_id for u, _d in olm.outbound_group_sessions[room_id].users_shared_with)
     await bob.wait_joined(room_id)
     src = await wait_decrypted(bob, event_id)
     assert src["content"]["body"] == "sent right after the invite"
