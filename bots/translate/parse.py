@@ -1,4 +1,4 @@
-"""Provides parsers for the translate bot's arguments: language lists, pairs and glossary terms."""
+"""Provides parsers of the translate bot's arguments: languages, pairs, on/off, glossary terms."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from messenger.config import language_codes
 
 _PAIR = re.compile(r"^([A-Za-z]{2})\s*>\s*([A-Za-z]{2})$")
 _GLOSS = re.compile(r"^([A-Za-z]{2})=(.*)$", re.S)
+_PREFIX = re.compile(r"^([A-Za-z]{2})\s*:\s*(.*)$", re.S)
 MAX_TERM = 200
 
 
@@ -55,9 +56,20 @@ def pairs(text: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pair(p) for p in items))
 
 
-def format_pairs(items: list[tuple[str, str]] | list[list[str]]) -> str:
-    """[("da", "sv")] → ``da>sv``."""
-    return ", ".join(f"{a}>{b}" for a, b in items)
+def switch(word: str) -> bool:
+    """``on`` → True, ``off`` → False (any case)."""
+    w = word.lower()
+    if w not in {"on", "off"}:
+        raise ValueError("write on or off, e.g. !mt on")
+    return w == "on"
+
+
+def language_prefix(text: str) -> tuple[str, str] | None:
+    """``sv: Vi ses`` → ("sv", "Vi ses"); None when the text does not start with a known code."""
+    m = _PREFIX.match(text)
+    if m and m.group(1).lower() in language_codes():
+        return m.group(1).lower(), m.group(2).strip()
+    return None
 
 
 def glossary_args(words: list[str]) -> tuple[str, dict[str, str]]:

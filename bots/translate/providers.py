@@ -3,8 +3,9 @@
 Nothing here is constructed unless the organisation file names a self-hosted URL or a
 local model directory and a room opted in; the bot builds a provider only when an opted-in
 room needs one, so with machine translation off no socket is ever opened.
-Errors: ``ProviderUnavailable`` (not configured, not installed, unreachable) and
-``TranslationFailed`` (the service answered, but not with a translation).
+Errors (under ``bots.errors.BotError``): ``ProviderUnavailable`` (not configured, not
+installed, unreachable) and ``TranslationFailed`` (the service answered, but not with a
+translation), both ``ProviderError``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from urllib.parse import urlparse
 
 import aiohttp
 
+from bots.errors import BotError
+from bots.translate.model import term_pattern
+
 TIMEOUT_S = 15.0
 PUBLIC_HOSTS = ("libretranslate.com", "libretranslate.de", "translate.argosopentech.com")
 
 
-class ProviderError(Exception):
+class ProviderError(BotError):
     """Root of machine-translation errors; the message is fit to show to a room."""
 
 
@@ -176,11 +180,6 @@ class Argos:
         """Nothing to release."""
 
 
-def configured(url: str | None, models_path: str | None) -> bool:
-    """Whether the organisation file names any machine translation at all."""
-    return bool(url or models_path)
-
-
 def make_provider(url: str | None, models_path: str | None) -> Provider:
     """The configured provider: the LibreTranslate URL wins over local Argos models."""
     if url:
@@ -204,7 +203,8 @@ async def translate_keeping_terms(
     target: str,
     terms: list[tuple[list[str], str]],
 ) -> tuple[str, list[str]]:
-    """Translate with glossary terms fixed: each (forms, rendering) is shielded by a token.
+    """Translate with glossary terms fixed: each (forms, rendering) is shielded by a token
+    wherever ``find_terms`` sees the term (whole words; anywhere in scripts without spaces).
 
     Returns the translation and the renderings the engine dropped (to be noted beside it).
     """
@@ -214,7 +214,7 @@ async def translate_keeping_terms(
         for form in sorted(forms, key=len, reverse=True):
             if not form:
                 continue
-            pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.I)
+            pattern = term_pattern(form)
             if pattern.search(shielded):
                 shielded = pattern.sub(_token(i), shielded)
                 used[_token(i)] = rendering

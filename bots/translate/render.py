@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
 from functools import cache
 
-from bots.translate.state import Term
+from bots.translate.model import Prompt, Term
 
 HOW_TO = "Answer in this thread with !tr <translation> (e.g. “!tr sv: …” names the language)."
 
@@ -37,6 +36,11 @@ def _e(text: str) -> str:
     return html.escape(text)
 
 
+def format_pairs(items: list[tuple[str, str]]) -> str:
+    """[("da", "sv")] → ``da>sv``."""
+    return ", ".join(f"{a}>{b}" for a, b in items)
+
+
 def glossary_lines(hits: list[Term], languages: list[str]) -> list[str]:
     """One line per term: ``Fjärilspartiet → en: Butterfly Party, da: Sommerfuglepartiet``."""
     out = []
@@ -47,24 +51,8 @@ def glossary_lines(hits: list[Term], languages: list[str]) -> list[str]:
     return out
 
 
-@dataclass
-class PromptView:
-    """What a prompt shows."""
-
-    source: str
-    targets: list[str]
-    volunteers: list[str]
-    present: set[str]
-    hits: list[Term]
-    requested_by: str | None = None
-    drafts: dict[str, str] = field(default_factory=dict)  # machine drafts per target
-    provider: str | None = None
-    notes: list[str] = field(default_factory=list)
-    translated: dict[str, str] = field(default_factory=dict)  # target → translator
-
-
-def prompt(v: PromptView) -> tuple[str, str]:
-    """The prompt's text and HTML."""
+def prompt(v: Prompt, hits: list[Term]) -> tuple[str, str]:
+    """The prompt's text and HTML: who asked, volunteers, how to answer, terms, drafts."""
     pairs = ", ".join(f"{v.source}>{t}" for t in v.targets)
     into = ", ".join(named(t) for t in v.targets)
     if v.requested_by:
@@ -96,8 +84,8 @@ def prompt(v: PromptView) -> tuple[str, str]:
         parts.append(f"<p>{_e(msg)}</p>")
     lines.append(HOW_TO)
     parts.append(f"<p>{_e(HOW_TO)}</p>")
-    if v.hits:
-        gl = glossary_lines(v.hits, [v.source, *v.targets])
+    if hits:
+        gl = glossary_lines(hits, [v.source, *v.targets])
         lines += ["Glossary terms in this message:", *(f"  {g}" for g in gl)]
         items = "".join(f"<li>{_e(g)}</li>" for g in gl)
         parts.append(f"<p>Glossary terms in this message:</p><ul>{items}</ul>")

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bots.translate import parse
+from bots.translate.model import Term, find_terms, normalise, volunteers_for
 from bots.translate.providers import translate_keeping_terms
-from bots.translate.state import Term, find_terms, normalise, volunteers_for
 
 
 def test_languages_and_pairs() -> None:
@@ -102,3 +102,29 @@ async def test_machine_translation_keeps_glossary_terms_as_defined() -> None:
         Echo(drop=True), "Fjärilspartiet vill", "sv", "en", [(forms, "Butterfly Party")]
     )
     assert missing == ["Butterfly Party"]
+
+
+async def test_machine_translation_shields_terms_where_the_glossary_finds_them() -> None:
+    """A term in a script written without spaces (Thai) is found by ``find_terms`` inside a
+    run of letters, so it is shielded from the engine there too."""
+    thai = Term("k2", "พรรคผีเสื้อ", {"en": "Butterfly Party"})
+    text = "นโยบายของพรรคผีเสื้อคือ"
+    assert find_terms([thai], text) == [thai]
+    echo = Echo()
+    out, missing = await translate_keeping_terms(
+        echo, text, "th", "en", [(thai.forms(), thai.rendering("en"))]
+    )
+    assert "พรรคผีเสื้อ" not in echo.seen[0]
+    assert "Butterfly Party" in out
+    assert missing == []
+
+
+def test_on_off_and_language_prefix() -> None:
+    assert parse.switch("ON") is True
+    assert parse.switch("off") is False
+    with pytest.raises(ValueError, match="write on or off, e.g. !mt on"):
+        parse.switch("yes")
+    assert parse.language_prefix("SV:  Vi ses i morgon. ") == ("sv", "Vi ses i morgon.")
+    assert parse.language_prefix("xx: not a code") is None
+    assert parse.language_prefix("Note: no code") is None
+    assert parse.language_prefix("Vi ses") is None

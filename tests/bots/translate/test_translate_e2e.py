@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import bots.translate.admin as admin
-from tests.bots.translate.fake_libretranslate import FakeLibreTranslate
+import bots.translate.bot as translate_bot
+from tests.bots.translate.support import FakeLibreTranslate
 from tests.support import Member, OrgEnv
 
 DANISH = "Sommerfuglepartiet vil have mere demokrati i kommunerne, og vi skal tale om det på mødet."
@@ -36,7 +36,7 @@ def reply(to: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def libre() -> AsyncIterator[FakeLibreTranslate]:
-    """Stands in for the organisation's self-hosted LibreTranslate (see fake_libretranslate)."""
+    """Stands in for the organisation's self-hosted LibreTranslate (see support.py)."""
     server = FakeLibreTranslate()
     await server.start()
     yield server
@@ -58,8 +58,8 @@ async def test_prompt_volunteer_glossary_memory_and_no_mt_traffic(
     org_env: OrgEnv, member_factory: Any, libre: FakeLibreTranslate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[Any] = []
-    real = admin.make_provider
-    monkeypatch.setattr(admin, "make_provider", lambda *a: built.append(a) or real(*a))
+    real = translate_bot.make_provider
+    monkeypatch.setattr(translate_bot, "make_provider", lambda *a: built.append(a) or real(*a))
     with_mt(org_env, libre.url)  # configured, but this room never opts in
     settings, room, (coord, mette, bjorn), rt = await org_env.room_with_bots(
         member_factory, members=2, coordinators=1, bots=["translate"]
