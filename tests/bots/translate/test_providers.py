@@ -22,7 +22,7 @@ from bots.translate.providers import (
     TranslationFailed,
     make_provider,
 )
-from tests.bots.translate.support import FakeLibreTranslate
+from tests.bots.translate.fake_libretranslate import FakeLibreTranslate
 
 ARGOS_MODELS = os.environ.get("SAMVERKAN_ARGOS_MODELS", "")
 ARGOS_SKIP = (

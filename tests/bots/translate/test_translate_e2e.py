@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import bots.translate.bot as translate_bot
-from tests.bots.translate.support import FakeLibreTranslate
+from tests.bots.translate.fake_libretranslate import FakeLibreTranslate
 from tests.support import Member, OrgEnv
 
 DANISH = "Sommerfuglepartiet vil have mere demokrati i kommunerne, og vi skal tale om det på mødet."
@@ -36,7 +36,7 @@ def reply(to: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def libre() -> AsyncIterator[FakeLibreTranslate]:
-    """Stands in for the organisation's self-hosted LibreTranslate (see support.py)."""
+    """Stands in for the organisation's self-hosted LibreTranslate (see fake_libretranslate.py)."""
     server = FakeLibreTranslate()
     await server.start()
     yield server

@@ -1,4 +1,4 @@
-"""Test support: a stand-in for a self-hosted LibreTranslate server, on loopback, for tests only.
+"""A stand-in for a self-hosted LibreTranslate server, on loopback, for tests only.
 
 It is NOT LibreTranslate: it speaks LibreTranslate's HTTP API (``GET /languages``,
 ``POST /translate`` with ``q``/``source``/``target``/``format`` → ``translatedText``, errors
