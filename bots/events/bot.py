@@ -1,408 +1,251 @@
-"""Provides ``EventsBot``: event commands, RSVPs by command or reaction, zones, calendar files."""
+"""Provides ``EventsBot``: event and poll commands composed into one bot, its hooks and timers.
+
+Card edits are coalesced: a change marks the card dirty in the same transaction, and one
+edit per card goes out after each sync batch (and on the timer, after a restart). Each edit's
+transaction ID is fixed by (event, revision), so an edit is never sent twice.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, time
+import logging
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bots.events import ics
-from bots.events import model as m
-from bots.events.base import Example, check_text
-from bots.events.model import Answer, EventRecord
-from bots.events.parsing import (
+from bots.events import polls, responses, timers
+from bots.events import store as s
+from bots.events.commands_events import EventCommands
+from bots.events.commands_polls import PollCommands
+from bots.events.model import EventRecord, PollRecord
+from bots.events.parse import (
     DateWord,
-    format_span,
-    parse_date,
-    parse_duration,
-    parse_event_id,
+    Example,
+    NonexistentTime,
+    check_text,
     parse_offset,
-    parse_rsvp,
-    parse_time,
-    parse_zone,
-    reaction_answer,
+    resolve_local,
 )
-from bots.events.pollcmds import PollCommands
-from bots.events.polls import RESPONSE_TYPES
-from bots.events.render import LABEL, detail_text, list_line, when_for
-from bots.examples import fill_dates, quoted
-from messenger.botkit.commands import Arg, CommandError, Opt, command
-from messenger.botkit.context import Context, thread_relation
-from messenger.errors import MessengerError
-from messenger.protocol import Notice
-from messenger.protocol.events import Rsvp
+from bots.events.render import card_html, card_text
+from bots.examples import DatedExamples
+from messenger.botkit.bot import Bot
+from messenger.botkit.commands import CommandError
+from messenger.botkit.context import Context, notice_content, outbox_ref
+from messenger.config import COORDINATOR_LEVEL, OrgFile
+from messenger.events import SyncBatch
+from messenger.protocol import Notice, Structured
+from messenger.session.core import Session
+from messenger.store import Tx
+
+log = logging.getLogger(__name__)
 
 
-def create_example(title: str) -> Example:
-    """An ``!event create`` line for a date, time and zone, with the user's own title."""
-    return lambda day, at, zone: f"!event create {quoted(title)} {day} {at} {zone}"
+def card_key(event_id: str) -> str:
+    """The outbox key of an event's card."""
+    return f"card:{event_id}"
 
 
-def edit_example(event_id: str) -> Example:
-    """An ``!event edit`` line for a new date, time and zone."""
-    return lambda day, at, zone: f"!event edit {event_id} --date {day} --time {at} --tz {zone}"
+def edit_content(target: str, text: str, html_body: str, data: Structured) -> dict[str, Any]:
+    """An ``m.replace`` edit of ``target`` (an event ID or an outbox placeholder): the content
+    ``Context.edit`` builds, for an edit no incoming event caused (queued with ``Bot.queue``)."""
+    content = {
+        **notice_content("* " + text, None, None, None),
+        "m.new_content": notice_content(text, html_body, data, None),
+        "m.relates_to": {"rel_type": "m.replace", "event_id": target},
+    }
+    return data.attach(content)
 
 
-ID = Arg("id", "the event's ID, e.g. E7", parse=parse_event_id)
-
-
-class EventsBot(PollCommands):
+class EventsBot(Bot):
     """Events with cards edited in place, RSVPs, reminders, .ics files and scheduling polls."""
 
     name = "events"
+
+    def __init__(self, session: Session, org: OrgFile) -> None:
+        super().__init__(session, org)
+        self.groups = [EventCommands(self), PollCommands(self)]
+        self.unresolved: dict[str, tuple[s.Kind, str]] | None = None  # outbox key → (kind, id)
+        self.next_due: int | None = None
+        self.reminders_changed = True
+        self.examples = DatedExamples(self.table)
+        self.examples.refresh(self.now_dt().date())
+
+    # -- hooks ----------------------------------------------------------------------------
+
+    async def dispatch(self, ctx: Context) -> None:
+        """Fill dated help examples for today (the clock may have moved), then route."""
+        self.examples.refresh(self.now_dt().date())
+        await super().dispatch(ctx)
+
+    async def handle_batch(self, batch: SyncBatch) -> None:
+        """Learn card/poll event IDs first: reactions and votes in the batch point at them."""
+        await self.resolve_refs()
+        await super().handle_batch(batch)
+
+    async def after_batch(self, batch: SyncBatch) -> None:
+        """Send one edit per card changed by the batch."""
+        await self.flush_cards()
+
+    async def on_event(self, ctx: Context) -> None:
+        """RSVP reactions on cards, their removal, and poll responses."""
+        await responses.handle(self, ctx)
+
+    async def on_tick(self, now_ms: int) -> None:
+        """Fire due reminders, close due polls, and send card edits left after a restart."""
+        await self.resolve_refs()
+        await timers.fire_reminders(self, now_ms)
+        await timers.close_due_polls(self, now_ms)
+        await self.flush_cards()
+        self.session.wake_outbox()
+
+    # -- shared by the command groups ---------------------------------------------------------
+
+    def now_dt(self) -> datetime:
+        """The bot's clock as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now_ms() / 1000, UTC)
 
     def info(self, command: str) -> Notice:
         """A plain informational payload."""
         return Notice(kind="info", bot=self.name, command=command)
 
-    @command(
-        "event create",
-        Arg("title", "what it is, in quotes"),
-        Arg("date", "YYYY-MM-DD, today or tomorrow", parse=parse_date),
-        Arg("time", "HH:MM, 24-hour clock", parse=parse_time),
-        Arg("tz", "IANA zone (default: yours, see !tz)", parse=parse_zone, optional=True),
-        Opt(
-            "duration",
-            "how long, e.g. 90m, 2h, 1h30m (default 1h)",
-            parse=parse_duration,
-            metavar="D",
-        ),
-        Opt("where", "place or video link", metavar='"PLACE"'),
-        Opt("description", "a few words about it", metavar='"TEXT"'),
-        summary="Plan an event; its card shows RSVPs and is kept up to date.",
-        example='!event create "Board meeting" {date+7} 14:00 Europe/Stockholm --duration 2h',
-    )
-    async def create(
+    def default_reminders(self) -> list[int]:
+        """The organisation's default reminder offsets, in minutes."""
+        out = []
+        for word in self.org.bots.default_reminders:
+            try:
+                out.append(parse_offset(word))
+            except ValueError:
+                log.warning("ignoring default reminder %r: not an offset like 24h", word)
+        return sorted(set(out), reverse=True)
+
+    def require_editor(self, ctx: Context, rec: EventRecord | PollRecord, action: str) -> None:
+        """Only the creator or a coordinator (power ≥ 50) may change an event or poll."""
+        if ctx.sender != rec.creator and ctx.power() < COORDINATOR_LEVEL:
+            raise CommandError(
+                f"only {rec.id}'s creator ({rec.creator}) or a coordinator (power level "
+                f"{COORDINATOR_LEVEL}) can {action} it; your power level here is {ctx.power()}"
+            )
+
+    def local_start(
+        self, day: DateWord, at: time, zone: str, example: Example
+    ) -> tuple[datetime, str | None]:
+        """The aware start for a date and wall-clock time in ``zone``: DST-checked, not past.
+
+        ``example(date, time, zone)`` writes the corrected command for the hints (it is given
+        the user's own title by the caller, so the hint can be copied as it is).
+        """
+        now = self.now_dt()
+        local_today = now.astimezone(ZoneInfo(zone)).date()
+        when = day.resolve(local_today)
+        try:
+            start, note = resolve_local(when, at, zone)
+        except NonexistentTime as e:
+            fixed = example(when.isoformat(), f"{e.suggestion:%H:%M}", zone)
+            raise CommandError(f"{e} e.g. {fixed}") from None
+        if start <= now:
+            local_now = now.astimezone(ZoneInfo(zone))
+            later = example((local_today + timedelta(days=1)).isoformat(), f"{at:%H:%M}", zone)
+            raise CommandError(
+                f"{when.isoformat()} {at:%H:%M} in {zone} is in the past (it is now "
+                f"{local_now:%Y-%m-%d %H:%M} there); pick a later time, e.g. {later}"
+            )
+        return start, note
+
+    async def schedule_reminders(self, tx: Tx, rec: EventRecord) -> None:
+        """(Re)write the pending reminders of an event; the caller saves ``rec`` afterwards."""
+        await timers.schedule_reminders(tx, rec, self.now_ms())
+        self.reminders_changed = True
+
+    async def create_event(
         self,
         ctx: Context,
         *,
         title: str,
-        date: DateWord,
-        time: time,
-        tz: str | None,
-        duration: int | None,
-        where: str | None,
-        description: str | None,
-    ) -> None:
-        notes = []
-        zone = tz or await self.zone_of(ctx.tx, ctx.sender)
-        if zone is None:
-            zone = "UTC"
-            notes.append(
-                "No timezone given and you have not set yours, so I used UTC. "
-                "Set yours with !tz Europe/Stockholm, or name one after the time."
-            )
-        start, note = self.local_start(date, time, zone, create_example(title))
-        if note:
-            notes.insert(0, note)
-        await self.create_event(
-            ctx,
-            title=title,
-            start=start,
-            zone=zone,
-            duration=duration or 60,
-            where=where or "",
-            description=description or "",
-            notes=notes,
+        start: datetime,
+        zone: str,
+        duration: int,
+        where: str = "",
+        description: str = "",
+        notes: list[str] | None = None,
+    ) -> EventRecord:
+        """Store a new event, post its card (a reply to the command) and schedule reminders."""
+        check_text(title, "title", 200)
+        check_text(where, "place", 300, empty=True)
+        check_text(description, "description", 2000, empty=True)
+        ident = await s.next_id(ctx.tx, "E")
+        rec = EventRecord(
+            id=ident,
+            room=ctx.room_id,
+            title=title.strip(),
+            start_utc=start.astimezone(UTC).isoformat(),
+            timezone=zone,
+            duration=duration,
+            where=where.strip(),
+            description=description.strip(),
+            reminders=self.default_reminders(),
+            creator=ctx.sender,
         )
+        await self.schedule_reminders(ctx.tx, rec)
+        await s.save_event(ctx.tx, rec, changed=False)
+        content = notice_content(card_text(rec), card_html(rec), rec.card(), None)
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": ctx.event.event_id}}
+        await ctx.send(ctx.room_id, content, key=card_key(ident))
+        if notes:
+            await ctx.reply("\n".join(notes), data=self.info("event create"))
+        self.track(card_key(ident), "event", ident)
+        return rec
 
-    @command(
-        "event list",
-        Opt("all", "every room you share with the bot", flag=True),
-        summary="Upcoming events in this room, in your timezone.",
-        example="!event list --all",
-    )
-    async def list_events(self, ctx: Context, *, all: bool) -> None:
-        zone = await self.zone_of(ctx.tx, ctx.sender)
-        now = self.now_ms()
-        upcoming = [
-            rec
-            for _k, raw in await ctx.tx.items(m.EVENTS)
-            if (rec := m.EventRecord.model_validate(raw)).status == "scheduled"
-            and rec.start_ms + rec.duration * 60_000 > now
-        ]
-        shared = {ctx.room_id}
-        if all:
-            for room in {r.room for r in upcoming} - shared:
-                try:
-                    if (await self.rooms.members(room)).get(ctx.sender) == "join":
-                        shared.add(room)
-                except MessengerError:
+    # -- cards and polls: their event IDs, and coalesced card edits ------------------------
+
+    def track(self, key: str, kind: s.Kind, ident: str) -> None:
+        """Remember a queued card or poll whose event ID is still to be learnt."""
+        if self.unresolved is not None:
+            self.unresolved[key] = (kind, ident)
+
+    def has_unresolved(self) -> bool:
+        """Whether a card or poll was queued but its event ID is not known yet."""
+        return self.unresolved is None or bool(self.unresolved)
+
+    async def resolve_refs(self) -> None:
+        """Map sent cards and polls to their event IDs (reactions and votes point at those)."""
+        if self.unresolved is None:
+            self.unresolved = {}
+            for event in await s.all_events(self.store):
+                if not event.card_event:
+                    self.unresolved[card_key(event.id)] = ("event", event.id)
+            for started in await s.all_polls(self.store):
+                if not started.poll_event:
+                    self.unresolved[polls.poll_key(started.id)] = ("poll", started.id)
+        for key, (kind, ident) in list(self.unresolved.items()):
+            event_id = await self.store.sent_event_id(key)
+            if not event_id:
+                continue
+            async with self.store.transaction() as tx:
+                await s.save_ref(tx, event_id, kind, ident)
+                if kind == "event":
+                    rec = await s.load_event(tx, ident)
+                    if rec is not None:
+                        rec.card_event = event_id
+                        await s.save_event(tx, rec, changed=False)
+                else:
+                    poll = await s.load_poll(tx, ident)
+                    if poll is not None:
+                        poll.poll_event = event_id
+                        await s.save_poll(tx, poll)
+            self.unresolved.pop(key, None)
+
+    async def flush_cards(self) -> None:
+        """Queue one edit for every card whose event changed since it was last drawn."""
+        for ident in await s.dirty_events(self.store):
+            async with self.store.transaction() as tx:
+                if not await s.take_dirty(tx, ident):
                     continue
-        chosen = sorted((r for r in upcoming if r.room in shared), key=lambda r: r.start_ms)
-        where = "in the rooms you share with me" if all else "in this room"
-        if not chosen:
-            text = f"No upcoming events {where}. Plan one: " + fill_dates(
-                '!event create "Board meeting" {date+7} 14:00 Europe/Stockholm',
-                self.now_dt().date(),
-            )
-            await ctx.reply(text, data=self.info("event list"))
-            return
-        lines = [f"Upcoming events {where} ({zone or 'your zone is not set: !tz'}):"]
-        lines += [
-            ("" if r.room == ctx.room_id else "[other room] ") + list_line(r, zone)
-            for r in chosen[:50]
-        ]
-        if len(chosen) > 50:
-            lines.append(f"… and {len(chosen) - 50} more")
-        await ctx.reply("\n".join(lines), data=self.info("event list"))
-
-    @command(
-        "event show", ID, summary="An event's details, in your timezone.", example="!event show E7"
-    )
-    async def show(self, ctx: Context, *, id: str) -> None:
-        rec = await self.event_here(ctx, id)
-        zone = await self.zone_of(ctx.tx, ctx.sender)
-        await ctx.reply(detail_text(rec, zone), data=rec.card())
-
-    @command(
-        "event rsvp",
-        ID,
-        Arg("answer", "yes, no or maybe", parse=parse_rsvp),
-        summary="Answer whether you come (or react ✅ ❌ ❔ to the card).",
-        example="!event rsvp E7 yes",
-    )
-    async def rsvp(self, ctx: Context, *, id: str, answer: Rsvp) -> None:
-        rec = await self.event_here(ctx, id)
-        if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled; there is nothing to answer")
-        rec.rsvps[ctx.sender] = Answer(answer=answer, via="command", ts=ctx.event.ts)
-        await m.save_event(ctx.tx, rec)
-        await ctx.reply(f"Noted: {LABEL[answer].lower()} for {rec.title} ({id}).", data=rec.card())
-
-    @command(
-        "event cancel",
-        ID,
-        summary="Cancel an event (its creator or a coordinator).",
-        example="!event cancel E7",
-    )
-    async def cancel(self, ctx: Context, *, id: str) -> None:
-        rec = await self.event_here(ctx, id)
-        self.require_editor(ctx, rec, "cancel")
-        if rec.status == "cancelled":
-            raise CommandError(f"{id} is already cancelled")
-        rec.status = "cancelled"
-        await self.schedule_reminders(ctx.tx, rec)
-        await m.save_event(ctx.tx, rec)
-        going = sorted(u for u, a in rec.rsvps.items() if a.answer != "no")
-        await ctx.reply(
-            f"🚫 {rec.title} ({id}) is cancelled." + (f" {', '.join(going)}" if going else ""),
-            data=rec.card(),
-            mentions=going,
-        )
-
-    @command(
-        "event edit",
-        ID,
-        Opt("title", "a new title", metavar='"TITLE"'),
-        Opt("date", "a new date", parse=parse_date, metavar="DATE"),
-        Opt("time", "a new start time", parse=parse_time, metavar="HH:MM"),
-        Opt("tz", "a new timezone", parse=parse_zone, metavar="ZONE"),
-        Opt("duration", "a new length", parse=parse_duration, metavar="D"),
-        Opt("where", "a new place", metavar='"PLACE"'),
-        Opt("description", "a new description", metavar='"TEXT"'),
-        summary="Change an event (its creator or a coordinator); the card is updated.",
-        example="!event edit E7 --time 15:00 --where Zoom",
-    )
-    async def edit(self, ctx: Context, *, id: str, **changes: object) -> None:
-        rec = await self.event_here(ctx, id)
-        self.require_editor(ctx, rec, "edit")
-        if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled; create a new event instead")
-        if all(v is None for v in changes.values()):
-            raise CommandError("say what to change, e.g. !event edit E7 --time 15:00")
-        if changes["title"] is not None:
-            check_text(str(changes["title"]), "title", 200)
-            rec.title = str(changes["title"]).strip()
-        for field in ("where", "description"):
-            if changes[field] is not None:
-                check_text(str(changes[field]), field, 2000, empty=True)
-                setattr(rec, field, str(changes[field]).strip())
-        if changes["duration"] is not None:
-            rec.duration = int(str(changes["duration"]))
-        note = None
-        if any(changes[k] is not None for k in ("date", "time", "tz")):
-            zone = str(changes["tz"] or rec.timezone)
-            day = changes["date"] or DateWord(day=rec.start.date())
-            at = changes["time"] or rec.start.time()
-            assert isinstance(day, DateWord)
-            assert isinstance(at, time)
-            start, note = self.local_start(day, at, zone, edit_example(id))
-            rec.start_utc, rec.timezone = start.astimezone(UTC).isoformat(), zone
-        await self.schedule_reminders(ctx.tx, rec)
-        await m.save_event(ctx.tx, rec)
-        text = f"✏ {rec.title} ({id}) changed: {when_for(rec, None)}." + (
-            f" {note}" if note else ""
-        )
-        await ctx.reply(text, data=rec.card())
-
-    @command(
-        "event agenda",
-        ID,
-        Arg("action", "add or remove; leave out to see the agenda", optional=True),
-        Arg("item", "the item (add) or its number (remove)", optional=True, rest=True),
-        summary="Show an event's agenda, or add/remove items (creator or coordinator).",
-        example='!event agenda E7 add "Budget 2027"',
-    )
-    async def agenda(self, ctx: Context, *, id: str, action: str | None, item: str | None) -> None:
-        rec = await self.event_here(ctx, id)
-        if action is None:
-            items = "\n".join(f"{i}. {a}" for i, a in enumerate(rec.agenda, 1)) or "(empty)"
-            await ctx.reply(f"Agenda of {rec.title} ({id}):\n{items}", data=rec.card())
-            return
-        self.require_editor(ctx, rec, "change the agenda of")
-        if action.lower() == "add" and item:
-            check_text(item, "agenda item", 300)
-            if len(rec.agenda) >= 50:
-                raise CommandError("an agenda has at most 50 items")
-            rec.agenda.append(item.strip())
-        elif action.lower() == "remove" and item and item.strip().isdigit():
-            n = int(item)
-            if not 1 <= n <= len(rec.agenda):
-                raise CommandError(f"the agenda has items 1 to {len(rec.agenda)}, not {n}")
-            rec.agenda.pop(n - 1)
-        else:
-            raise CommandError(
-                f'write !event agenda {id} add "item" or !event agenda {id} remove 2'
-            )
-        await m.save_event(ctx.tx, rec)
-        await ctx.reply(f"Agenda of {rec.title} ({id}) updated.", data=rec.card())
-
-    @command(
-        "event remind",
-        ID,
-        Arg("offset", "how long before, e.g. 1h, 24h, 2d", parse=parse_offset),
-        summary="Add a reminder before an event (creator or coordinator).",
-        example="!event remind E7 2h",
-    )
-    async def remind(self, ctx: Context, *, id: str, offset: int) -> None:
-        rec = await self.event_here(ctx, id)
-        self.require_editor(ctx, rec, "add reminders to")
-        if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled")
-        if rec.start_ms - offset * 60_000 <= self.now_ms():
-            raise CommandError(
-                f"{format_span(offset)} before {id} has already passed; pick a shorter time, "
-                f"e.g. !event remind {id} 30m"
-            )
-        if offset in rec.reminders:
-            raise CommandError(f"{id} already has a reminder {format_span(offset)} before")
-        rec.reminders.append(offset)
-        await self.schedule_reminders(ctx.tx, rec)
-        await m.save_event(ctx.tx, rec)
-        await ctx.reply(
-            f"⏰ I will remind the room {format_span(offset)} before {rec.title} ({id}).",
-            data=rec.card(),
-        )
-
-    @command(
-        "event ics",
-        ID,
-        summary="Get the event as an encrypted calendar file (.ics) to import.",
-        example="!event ics E7",
-    )
-    async def ics_file(self, ctx: Context, *, id: str) -> None:
-        rec = await self.event_here(ctx, id)
-        data = ics.build_ics(rec, self.now_dt())
-        name = ics.filename(rec)
-        file = await self.session.upload_encrypted(data, "text/calendar", name)
-        content = {
-            "msgtype": "m.file",
-            "body": name,
-            "filename": name,
-            "file": file,
-            "info": {"mimetype": "text/calendar", "size": len(data)},
-            "m.relates_to": thread_relation(ctx.event),
-        }
-        await ctx.send(ctx.room_id, rec.card().attach(content))
-
-    @command(
-        "tz",
-        Arg("zone", "an IANA zone, e.g. Europe/Copenhagen", parse=parse_zone, optional=True),
-        summary="Set (or see) your timezone; event times are shown to you in it.",
-        example="!tz Europe/Copenhagen",
-        aliases=["event tz"],
-    )
-    async def tz(self, ctx: Context, *, zone: str | None) -> None:
-        if zone is None:
-            current = await self.zone_of(ctx.tx, ctx.sender)
-            text = f"Your timezone is {current}." if current else "You have not set a timezone."
-            await ctx.reply(text + " Set it with !tz Europe/Copenhagen", data=self.info("tz"))
-            return
-        await ctx.tx.put(m.ZONES, ctx.sender, {"zone": zone})
-        local = self.now_dt().astimezone(ZoneInfo(zone))
-        await ctx.reply(
-            f"🌍 I will show you times in {zone} (it is {local:%H:%M} {local.tzname()} there now).",
-            data=self.info("tz"),
-        )
-
-    # -- reactions and poll responses -----------------------------------------------------
-
-    async def on_event(self, ctx: Context) -> None:
-        """RSVP reactions on cards, their removal, and poll responses.
-
-        Reactions and redactions may arrive unencrypted (Element sends them so, and the
-        framework lets them through), which means the homeserver could forge them: they only
-        ever set or remove the sender's own RSVP on a scheduled event's card, nothing else.
-        """
-        ev = ctx.event
-        if ev.type == "m.reaction":
-            await self._on_reaction(ctx)
-        elif ev.type == "m.room.redaction":
-            await self._on_redaction(ctx)
-        elif ev.type in RESPONSE_TYPES:
-            await self.on_poll_response(ctx)
-
-    async def _card_for(self, ctx: Context, target: str) -> EventRecord | None:
-        ref = await ctx.tx.get(m.REFS, target)
-        if ref is None and self.has_unresolved():
-            try:  # the card went out but its event ID is not recorded yet: read it
-                card = await self.session.fetch_event(ctx.room_id, target)
-            except MessengerError:
-                return None
-            data = card.content.get("org.samverkan.event")
-            if card.sender == self.user_id and isinstance(data, dict):
-                ref = {"kind": "event", "id": data.get("id")}
-        if ref is None or ref.get("kind") != "event":
-            return None
-        rec = await m.load_event(ctx.tx, str(ref["id"]))
-        return rec if rec is not None and rec.room == ctx.room_id else None
-
-    async def _on_reaction(self, ctx: Context) -> None:
-        rel = ctx.event.relates_to
-        answer = reaction_answer(str(rel.get("key", "")))
-        target = rel.get("event_id")
-        if rel.get("rel_type") != "m.annotation" or answer is None or not isinstance(target, str):
-            return
-        rec = await self._card_for(ctx, target)
-        if rec is None or rec.status != "scheduled":
-            return
-        await ctx.tx.put(
-            m.REACTIONS, ctx.event.event_id, {"event": rec.id, "user": ctx.sender, "answer": answer}
-        )
-        rec.rsvps[ctx.sender] = Answer(answer=answer, via=ctx.event.event_id, ts=ctx.event.ts)
-        await m.save_event(ctx.tx, rec)
-
-    async def _on_redaction(self, ctx: Context) -> None:
-        redacts = ctx.event.raw.get("redacts") or ctx.event.content.get("redacts")
-        if not isinstance(redacts, str):
-            return
-        reaction = await ctx.tx.get(m.REACTIONS, redacts)
-        if reaction is None:
-            return
-        await ctx.tx.delete(m.REACTIONS, redacts)
-        rec = await m.load_event(ctx.tx, reaction["event"])
-        user = reaction["user"]
-        current = rec.rsvps.get(user) if rec else None
-        if rec is None or current is None or current.via != redacts:
-            return  # a later reaction or command already replaced this answer
-        others = [
-            (k, v)
-            for k, v in await ctx.tx.items(m.REACTIONS)
-            if v["event"] == rec.id and v["user"] == user
-        ]
-        if others:
-            key, value = others[-1]
-            rec.rsvps[user] = Answer(answer=value["answer"], via=key, ts=ctx.event.ts)
-        else:
-            del rec.rsvps[user]
-        await m.save_event(ctx.tx, rec)
+                rec = await s.load_event(tx, ident)
+                if rec is None:
+                    continue
+                content = edit_content(
+                    rec.card_event or outbox_ref(card_key(rec.id)),
+                    card_text(rec),
+                    card_html(rec),
+                    rec.card(),
+                )
+                await self.queue(tx, rec.room, content, cause=f"card:{rec.id}:{rec.revision}")

@@ -1,15 +1,17 @@
-"""Provides the scheduling-poll commands and the tally of members' (encrypted) poll responses."""
+"""Provides the scheduling-poll commands: start a native poll, close it, accept its winner."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
+from typing import TYPE_CHECKING
 
-from bots.events import model as m
 from bots.events import polls
-from bots.events.base import EventsBase, Example, check_text
+from bots.events import store as s
 from bots.events.model import PollRecord
-from bots.events.parsing import (
+from bots.events.parse import (
     DateWord,
+    Example,
+    check_text,
     format_span,
     parse_duration,
     parse_offset,
@@ -17,11 +19,14 @@ from bots.events.parsing import (
     parse_slots,
     parse_zone,
 )
-from bots.events.render import fmt_day_time
+from bots.events.render import slot_label, tally_html, tally_text
 from bots.examples import quoted
-from messenger.botkit.commands import Arg, CommandError, Opt, command
+from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
 from messenger.botkit.context import Context
 from messenger.protocol.events import PollSlot
+
+if TYPE_CHECKING:
+    from bots.events.bot import EventsBot  # noqa: F401 (named by the Commands base)
 
 
 def slot_example(title: str) -> Example:
@@ -29,14 +34,7 @@ def slot_example(title: str) -> Example:
     return lambda day, at, zone: f"!event poll {quoted(title)} {day}T{at} {day}T16:00 --tz {zone}"
 
 
-def slot_label(start: datetime) -> str:
-    """``Thu 3 Dec 2026, 14:00 CET (13:00 UTC)``."""
-    utc = start.astimezone(UTC)
-    day = "" if utc.date() == start.date() else f"{utc:%a} "
-    return f"{fmt_day_time(start)} {start.tzname()} ({day}{utc:%H:%M} UTC)"
-
-
-class PollCommands(EventsBase):
+class PollCommands(Commands["EventsBot"]):
     """``!event poll``, ``!event poll close`` and ``!event poll accept``; votes from responses."""
 
     @command(
@@ -60,14 +58,14 @@ class PollCommands(EventsBase):
         duration: int | None,
     ) -> None:
         check_text(title, "title", 200)
-        zone = tz or await self.zone_of(ctx.tx, ctx.sender) or "UTC"
+        zone = tz or await s.user_zone(ctx.tx, ctx.sender) or "UTC"
         starts = []
         for day, at in slots:
-            start, _note = self.local_start(day, at, zone, slot_example(title))
+            start, _note = self.bot.local_start(day, at, zone, slot_example(title))
             starts.append(start)
         if len({s.timestamp() for s in starts}) != len(starts):
             raise CommandError("two slots are the same time; give each slot once")
-        ident = await m.next_id(ctx.tx, "P")
+        ident = await s.next_id(ctx.tx, "P")
         rec = PollRecord(
             id=ident,
             room=ctx.room_id,
@@ -78,10 +76,10 @@ class PollCommands(EventsBase):
                 PollSlot(answer=f"s{i}", start=s.isoformat(), label=slot_label(s))
                 for i, s in enumerate(starts, 1)
             ],
-            close_at_ms=self.now_ms() + close_in * 60_000 if close_in else None,
+            close_at_ms=self.bot.now_ms() + close_in * 60_000 if close_in else None,
             creator=ctx.sender,
         )
-        await m.save_poll(ctx.tx, rec)
+        await s.save_poll(ctx.tx, rec)
         await ctx.send(
             ctx.room_id,
             polls.start_content(rec),
@@ -94,11 +92,11 @@ class PollCommands(EventsBase):
             f"sends !event poll close {ident}.",
             data=rec.card(),
         )
-        self.track(polls.poll_key(ident), "poll", ident)
+        self.bot.track(polls.poll_key(ident), "poll", ident)
 
     async def poll_here(self, ctx: Context, poll_id: str) -> PollRecord:
         """The poll with this ID in the asker's room, or a CommandError."""
-        rec = await m.load_poll(ctx.tx, poll_id)
+        rec = await s.load_poll(ctx.tx, poll_id)
         if rec is None or rec.room != ctx.room_id:
             raise CommandError(f"there is no poll {poll_id} in this room")
         return rec
@@ -111,16 +109,16 @@ class PollCommands(EventsBase):
     )
     async def poll_close(self, ctx: Context, *, id: str) -> None:
         rec = await self.poll_here(ctx, id)
-        self.require_editor(ctx, rec, "close")
+        self.bot.require_editor(ctx, rec, "close")
         if rec.status == "closed":
             raise CommandError(f"poll {id} is already closed; !event poll accept {id} uses it")
         await self._close(ctx, rec)
 
     async def _close(self, ctx: Context, rec: PollRecord) -> None:
-        polls.close(rec)
-        await m.save_poll(ctx.tx, rec)
+        rec.close()
+        await s.save_poll(ctx.tx, rec)
         await ctx.send(ctx.room_id, polls.end_content(rec), event_type=polls.END_TYPE)
-        await ctx.reply(polls.tally_text(rec), html_body=polls.tally_html(rec), data=rec.card())
+        await ctx.reply(tally_text(rec), html_body=tally_html(rec), data=rec.card())
 
     @command(
         "event poll accept",
@@ -134,7 +132,7 @@ class PollCommands(EventsBase):
         self, ctx: Context, *, id: str, slot: int | None, where: str | None
     ) -> None:
         rec = await self.poll_here(ctx, id)
-        self.require_editor(ctx, rec, "turn into an event")
+        self.bot.require_editor(ctx, rec, "turn into an event")
         if rec.event_created:
             raise CommandError(f"poll {id} already became event {rec.event_created}")
         if rec.status == "open":
@@ -152,9 +150,9 @@ class PollCommands(EventsBase):
                 )
             chosen = found
         start = datetime.fromisoformat(chosen.start)
-        if start <= self.now_dt():
+        if start <= self.bot.now_dt():
             raise CommandError(f"slot {chosen.label} has already passed; run a new poll")
-        event = await self.create_event(
+        event = await self.bot.create_event(
             ctx,
             title=rec.title,
             start=start,
@@ -163,19 +161,4 @@ class PollCommands(EventsBase):
             where=where or "",
         )
         rec.event_created = event.id
-        await m.save_poll(ctx.tx, rec)
-
-    async def on_poll_response(self, ctx: Context) -> None:
-        """Count a member's poll response (the latest one per member counts)."""
-        parsed = polls.response_answers(ctx.event.type, ctx.event.content)
-        if parsed is None:
-            return
-        target, answers = parsed
-        ref = await ctx.tx.get(m.REFS, target)
-        if ref is None or ref.get("kind") != "poll":
-            return
-        rec = await m.load_poll(ctx.tx, ref["id"])
-        if rec is None or rec.room != ctx.room_id:
-            return
-        if polls.record_vote(rec, ctx.sender, answers, ctx.event.ts):
-            await m.save_poll(ctx.tx, rec)
+        await s.save_poll(ctx.tx, rec)

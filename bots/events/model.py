@@ -1,24 +1,15 @@
-"""Provides the events bot's stored records (events, polls) and their store namespaces."""
+"""Provides the events bot's records (events, polls) and the pure logic on them (votes, tally)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from bots.events.parse import format_span
 from messenger.protocol.events import EventCard, PollCard, PollSlot, Rsvp
-from messenger.store import Tx
-
-EVENTS = "events"  # key: event ID → EventRecord
-POLLS = "polls"  # key: poll ID → PollRecord
-REMINDERS = "event-reminders"  # key: "E7:60:<start ms>" → reminder
-REFS = "event-refs"  # key: Matrix event ID of a card or poll → {"kind", "id"}
-REACTIONS = "event-reactions"  # key: reaction event ID → {"event", "user", "answer"}
-DIRTY = "event-dirty"  # key: event or poll ID → {} (its card needs an edit)
-ZONES = "event-tz"  # key: user ID → {"zone"}
-META = "event-meta"  # key: "counters" → {"E": n, "P": n}
 
 
 class Answer(BaseModel):
@@ -72,8 +63,6 @@ class EventRecord(BaseModel):
 
     def card(self) -> EventCard:
         """The structured content of this event's card."""
-        from bots.events.parsing import format_span
-
         return EventCard(
             id=self.id,
             room=self.room,
@@ -128,6 +117,28 @@ class PollRecord(BaseModel):
             return None
         return next(a for a, v in counts.items() if len(v) == len(best))
 
+    def record_vote(self, user: str, answers: list[str], ts: int) -> bool:
+        """Apply one response (the latest per user wins; unknown answers are dropped).
+
+        Returns whether the tally changed. An empty or all-invalid selection withdraws the vote.
+        """
+        if self.status != "open" or ts < self.vote_ts.get(user, -1):
+            return False
+        valid = {s.answer for s in self.slots}
+        chosen = [a for a in answers if a in valid][:1]
+        self.vote_ts[user] = ts
+        before = self.votes.get(user)
+        if chosen:
+            self.votes[user] = chosen
+        else:
+            self.votes.pop(user, None)
+        return before != self.votes.get(user)
+
+    def close(self) -> None:
+        """Close the poll and fix its winner."""
+        self.status = "closed"
+        self.winner = self.leader()
+
     def card(self) -> PollCard:
         """The structured content of this poll's messages."""
         close = (
@@ -148,43 +159,3 @@ class PollRecord(BaseModel):
             close_at=close,
             creator=self.creator,
         )
-
-
-async def load_event(tx: Tx, event_id: str) -> EventRecord | None:
-    """The stored event, or None."""
-    raw = await tx.get(EVENTS, event_id)
-    return EventRecord.model_validate(raw) if raw else None
-
-
-async def save_event(tx: Tx, rec: EventRecord, *, changed: bool = True) -> None:
-    """Store an event; ``changed`` bumps its revision and marks its card for an edit."""
-    if changed:
-        rec.revision += 1
-        await tx.put(DIRTY, rec.id, {"room": rec.room})
-    await tx.put(EVENTS, rec.id, rec.model_dump(mode="json"))
-
-
-async def load_poll(tx: Tx, poll_id: str) -> PollRecord | None:
-    """The stored poll, or None."""
-    raw = await tx.get(POLLS, poll_id)
-    return PollRecord.model_validate(raw) if raw else None
-
-
-async def save_poll(tx: Tx, rec: PollRecord) -> None:
-    """Store a poll."""
-    await tx.put(POLLS, rec.id, rec.model_dump(mode="json"))
-
-
-async def next_id(tx: Tx, kind: Literal["E", "P"]) -> str:
-    """The next short ID of a kind: E1, E2 … (sequential per organisation's bot)."""
-    counters: dict[str, Any] = await tx.get(META, "counters") or {}
-    n = int(counters.get(kind, 0)) + 1
-    counters[kind] = n
-    await tx.put(META, "counters", counters)
-    return f"{kind}{n}"
-
-
-async def user_zone(tx: Tx, user: str) -> str | None:
-    """The zone a member set with ``!tz``, if any."""
-    raw = await tx.get(ZONES, user)
-    return str(raw["zone"]) if raw else None

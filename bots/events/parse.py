@@ -2,17 +2,20 @@
 
 Every parser takes any string and returns a value or raises ``ValueError`` whose message says
 what was wrong and shows a correct example; nothing else escapes (property-tested).
+``check_text`` refuses empty or overlong free text (titles, places) with a ``CommandError``.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from messenger.botkit.commands import CommandError
 from messenger.protocol.events import Rsvp
 
 MAX_DURATION_MIN = 14 * 24 * 60
@@ -31,6 +34,9 @@ _SPAN = re.compile(r"(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m(?:in)?)?")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 _ID = re.compile(r"#?([EP])(\d{1,6})", re.IGNORECASE)
+
+Example = Callable[[str, str, str], str]
+"""(date, time, zone) → a corrected command line to copy, for hints."""
 
 
 @dataclass(frozen=True)
@@ -225,3 +231,11 @@ def _offset(dt: datetime) -> str:
     sign = "+" if off >= timedelta() else "-"
     h, rem = divmod(abs(int(off.total_seconds())) // 60, 60)
     return f"{sign}{h:02d}:{rem:02d}"
+
+
+def check_text(text: str, what: str, limit: int, empty: bool = False) -> None:
+    """Refuse an empty (unless allowed) or overlong text with a CommandError."""
+    if not text.strip() and not empty:
+        raise CommandError(f'the {what} is empty; put it in quotes, e.g. "Board meeting"')
+    if len(text) > limit:
+        raise CommandError(f"the {what} is too long ({len(text)} characters; at most {limit})")

@@ -1,4 +1,4 @@
-"""Provides the text and HTML of event cards, lists, details and reminders (user text escaped)."""
+"""Provides the text and HTML of event cards, lists, reminders and poll tallies (escaped)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bots.events.model import EventRecord
-from bots.events.parsing import format_span
+from bots.events.model import EventRecord, PollRecord
+from bots.events.parse import format_span
 from messenger.protocol.events import Rsvp
 
 MARK: dict[Rsvp, str] = {"yes": "✅", "maybe": "❔", "no": "❌"}
@@ -148,3 +148,44 @@ def reminder_html(rec: EventRecord, minutes_left: int, users: list[str]) -> str:
         f"⏰ <b>{escape(rec.title)}</b> ({rec.id}) starts {soon}{where}: "
         f"{escape(when_event(rec))}.<br/>{pills or 'everyone'}"
     )
+
+
+def slot_label(start: datetime) -> str:
+    """A poll slot: ``Thu 3 Dec 2026, 14:00 CET (13:00 UTC)``."""
+    utc = start.astimezone(UTC)
+    day = "" if utc.date() == start.date() else f"{utc:%a} "
+    return f"{fmt_day_time(start)} {start.tzname()} ({day}{utc:%H:%M} UTC)"
+
+
+def tally_text(rec: PollRecord) -> str:
+    """The closing summary: votes per slot, the winner and how to create the event."""
+    counts = rec.tally()
+    lines = [f"📊 Poll {rec.id} “{rec.title}” is closed."]
+    for i, s in enumerate(rec.slots, 1):
+        n = len(counts[s.answer])
+        star = " ⭐" if s.answer == rec.winner else ""
+        lines.append(f"{i}. {s.label}: {n} vote{'s' if n != 1 else ''}{star}")
+    winner = next((s for s in rec.slots if s.answer == rec.winner), None)
+    if winner is None:
+        lines.append("Nobody voted, so there is no winner.")
+    else:
+        lines.append(f"Winner: {winner.label}. Create the event: !event poll accept {rec.id}")
+    return "\n".join(lines)
+
+
+def tally_html(rec: PollRecord) -> str:
+    """The closing summary as HTML."""
+    counts = rec.tally()
+    items = "".join(
+        f"<li>{escape(s.label)}: {len(counts[s.answer])}"
+        f"{' ⭐' if s.answer == rec.winner else ''}</li>"
+        for s in rec.slots
+    )
+    winner = next((s for s in rec.slots if s.answer == rec.winner), None)
+    tail = (
+        "Nobody voted, so there is no winner."
+        if winner is None
+        else f"Winner: <b>{escape(winner.label)}</b>. Create the event: "
+        f"<code>!event poll accept {rec.id}</code>"
+    )
+    return f"<p>📊 Poll {rec.id} “{escape(rec.title)}” is closed.</p><ol>{items}</ol><p>{tail}</p>"

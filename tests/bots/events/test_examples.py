@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import re
+import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from bots.events.bot import EventsBot, create_example
+from bots.events.bot import EventsBot
+from bots.events.commands_events import create_example
 from bots.examples import DatedExamples, fill_dates, quoted
 from bots.resources import ResourcesBot
-from messenger.botkit.commands import CommandTable, declared_commands, tokenize
+from messenger.botkit.commands import Commands, CommandTable, declared_commands, tokenize
 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def command_groups(cls: Any) -> list[type[Commands[Any]]]:
+    """The command group classes (``Commands`` subclasses) defined in a bot's package."""
+    module = sys.modules[cls.__module__]
+    package = module if hasattr(module, "__path__") else sys.modules[module.__package__ or ""]
+    found = []
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        mod = importlib.import_module(info.name)
+        for _name, obj in inspect.getmembers(mod, inspect.isclass):
+            if issubclass(obj, Commands) and obj is not Commands and obj.__module__ == mod.__name__:
+                found.append(obj)
+    return found
+
+
 def table_of(cls: Any) -> CommandTable:
-    """The command table a bot of ``cls`` would have (no session needed to read it)."""
-    return CommandTable(declared_commands(cls.__new__(cls)))
+    """The command table a bot of ``cls`` would have: its own commands and its groups' (no
+    session needed to read it)."""
+    bot = cls.__new__(cls)
+    found = declared_commands(bot)
+    for group in command_groups(cls):
+        found += declared_commands(group(bot))
+    return CommandTable(found)
 
 
 @pytest.mark.parametrize("cls", [EventsBot, ResourcesBot])

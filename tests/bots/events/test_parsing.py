@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.events.parsing import (
+from bots.events.parse import (
     DateWord,
     NonexistentTime,
     format_span,

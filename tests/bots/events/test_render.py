@@ -11,7 +11,14 @@ from icalendar import Calendar
 from bots.events import polls
 from bots.events.ics import build_ics
 from bots.events.model import Answer, EventRecord, PollRecord
-from bots.events.render import card_html, card_text, list_line, reminder_html, when_for
+from bots.events.render import (
+    card_html,
+    card_text,
+    list_line,
+    reminder_html,
+    tally_text,
+    when_for,
+)
 from messenger.protocol import parse_structured
 from messenger.protocol.events import EventCard, PollSlot
 
@@ -100,17 +107,17 @@ def poll() -> PollRecord:
 
 def test_poll_votes_latest_wins_and_invalid_answers_withdraw() -> None:
     rec = poll()
-    assert polls.record_vote(rec, "@b:l", ["s1"], 10)
-    assert polls.record_vote(rec, "@c:l", ["s3"], 11)
-    assert polls.record_vote(rec, "@c:l", ["s2"], 12)
-    assert not polls.record_vote(rec, "@c:l", ["s1"], 5), "an older response does not win"
-    assert polls.record_vote(rec, "@d:l", ["s2"], 13)
-    assert polls.record_vote(rec, "@b:l", ["nope"], 14)
+    assert rec.record_vote("@b:l", ["s1"], 10)
+    assert rec.record_vote("@c:l", ["s3"], 11)
+    assert rec.record_vote("@c:l", ["s2"], 12)
+    assert not rec.record_vote("@c:l", ["s1"], 5), "an older response does not win"
+    assert rec.record_vote("@d:l", ["s2"], 13)
+    assert rec.record_vote("@b:l", ["nope"], 14)
     assert rec.tally() == {"s1": [], "s2": ["@c:l", "@d:l"], "s3": []}
-    polls.close(rec)
+    rec.close()
     assert rec.winner == "s2"
-    assert not polls.record_vote(rec, "@e:l", ["s1"], 20), "a closed poll takes no votes"
-    assert "Winner: slot 2" in polls.tally_text(rec)
+    assert not rec.record_vote("@e:l", ["s1"], 20), "a closed poll takes no votes"
+    assert "Winner: slot 2" in tally_text(rec)
 
 
 def test_poll_content_and_responses() -> None:
