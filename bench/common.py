@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 
 def pct(values: list[float], p: float) -> float:

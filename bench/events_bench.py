@@ -97,7 +97,7 @@ class Watch:
 
 async def run(events: int, members: int) -> None:
     from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
-    from tests.helpers import Member, OrgEnv
+    from tests.support import Member, OrgEnv
 
     tmp = Path(tempfile.mkdtemp(prefix="events-bench-"))
     hs = EmbeddedSynapse(tmp / "synapse", "localhost", free_port())

@@ -22,7 +22,7 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
 
 from bench.common import Bench, bench_env, pct, peak_rss_mb, summary
-from tests.helpers import Member
+from tests.support import Member
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.common import bench_env, pct, peak_rss_mb
 from messenger.deploy.provision import Provisioner
-from tests.helpers import Member, OrgEnv
+from tests.support import Member, OrgEnv
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_FLIGHT = 20

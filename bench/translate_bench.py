@@ -82,7 +82,7 @@ async def round_trips(rounds: int) -> dict[str, list[float]]:
     from nio import MatrixRoom, RoomMessageText
 
     from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
-    from tests.helpers import Member, OrgEnv
+    from tests.support import Member, OrgEnv
 
     tmp = Path(tempfile.mkdtemp(prefix="translate-bench-"))
     hs = EmbeddedSynapse(tmp / "synapse", "localhost", free_port())
