@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from messenger.botkit.bot import Bot
+from messenger.botkit.commands import command_names as declared_names
 from messenger.config import OrgFile
 from messenger.deploy.deployment import Deployment
 from messenger.e2ee.identity import Identity, bootstrap_identity
@@ -31,6 +32,16 @@ BOT_MODULES = {
     "resources": ("bots.resources", "ResourcesBot"),
     "translate": ("bots.translate", "TranslateBot"),
 }
+
+
+def command_names(names: list[str] | None = None) -> list[str]:
+    """Every command the bots declare (``!event create`` …), for clients' completion."""
+    found = {"!help", "!ping"}
+    for name in names or list(BOT_MODULES):
+        module, cls_name = BOT_MODULES[name]
+        cls: type[Bot] = getattr(importlib.import_module(module), cls_name)
+        found.update(declared_names(cls, cls.GROUPS))
+    return sorted(found)
 
 
 def bot_class(name: str) -> BotFactory:

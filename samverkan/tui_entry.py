@@ -57,6 +57,7 @@ def user_id_of(user: str | None, server_name: str) -> str:
 async def run_tui(args: argparse.Namespace) -> int:
     """``samverkan tui``: restore the device, or log in (SAMVERKAN_PASSWORD or the screen);
     times in ``--tz`` / ``$SAMVERKAN_TZ`` / the system's zone."""
+    from bots.runtime import command_names
     from messenger.deploy.deployment import unlock_vault
     from samverkan.context import settings_for
     from tui.factory import make_app
@@ -68,7 +69,9 @@ async def run_tui(args: argparse.Namespace) -> int:
     user_id = user_id_of(args.user, hs.server_name)
     _log_to_file(settings.home)
     password = os.environ.get("SAMVERKAN_PASSWORD")
-    app = make_app(settings, vault, hs.client_url, user_id, password, tz=tz)
+    app = make_app(
+        settings, vault, hs.client_url, user_id, password, tz=tz, commands=command_names()
+    )
     await run_app(app)
     return 0
 

@@ -83,8 +83,11 @@ class SamverkanApp(App[None]):
         defaults: LoginDefaults | None = None,
         tz: tzinfo | None = None,
         sync: bool = True,
+        commands: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.declared_commands = commands or []
+        """``!event create`` …: what the bots declare (the CLI passes them in)."""
         self.opener = opener
         self.client = client
         self.defaults = defaults or LoginDefaults()
@@ -261,13 +264,13 @@ class SamverkanApp(App[None]):
         self.show_identity()
 
     def command_names(self) -> list[str]:
-        """``!`` commands for completion: the bots' help answers plus the documented ones."""
+        """``!`` commands for completion: what the bots declare, plus their help answers."""
         if self.client is None:
-            return []
+            return list(self.declared_commands)
         msgs = [
             m for tl in self.client.timelines.values() for m in tl.messages.values() if m.structured
         ]
-        return commands_from_help(msgs)
+        return commands_from_help(msgs, self.declared_commands)
 
     # -- sync -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Provides bot command names for completion (from the bots' ``!help``) and the command palette."""
+"""Provides bot command names for completion (the bots' declarations, their ``!help``) and the
+command palette."""
 
 from __future__ import annotations
 
@@ -14,41 +15,13 @@ from messenger.client.timeline import Message
 if TYPE_CHECKING:
     from tui.app import SamverkanApp
 
-KNOWN = [
-    "!help",
-    "!ping",
-    "!tz",
-    "!event create",
-    "!event list",
-    "!event show",
-    "!event rsvp",
-    "!event cancel",
-    "!event agenda add",
-    "!event remind",
-    "!event ics",
-    "!event poll",
-    "!request",
-    "!request list",
-    "!request approve",
-    "!request deny",
-    "!request fulfil",
-    "!pool add",
-    "!pool show",
-    "!ledger verify",
-    "!report",
-    "!lang",
-    "!translator add",
-    "!tr",
-    "!translate",
-    "!glossary add",
-    "!mt",
-]
 _USAGE = re.compile(r"^\s*(![a-z][\w-]*(?: [a-z][\w-]*)*)", re.MULTILINE)
 
 
-def commands_from_help(messages: Iterable[Message]) -> list[str]:
-    """Command names found in the bots' help answers, plus the documented ones."""
-    found = set(KNOWN)
+def commands_from_help(messages: Iterable[Message], declared: Iterable[str] = ()) -> list[str]:
+    """Command names the bots declare (handed in by the composition root, which sees
+    ``bots/``), plus any found in the bots' help answers (bots of other versions)."""
+    found = set(declared)
     for msg in messages:
         notice = msg.structured.get("org.samverkan.notice", {})
         if notice.get("kind") == "help":

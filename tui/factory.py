@@ -46,7 +46,9 @@ def make_app(
     password: str | None = None,
     *,
     tz: tzinfo | None = None,
+    commands: list[str] | None = None,
 ) -> SamverkanApp:
-    """The app: restores the stored device of ``user_id``, logs in with ``password``, or asks."""
+    """The app: restores the stored device of ``user_id``, logs in with ``password``, or asks.
+    ``commands`` are the bots' command names for completion."""
     defaults = LoginDefaults(url=url, user_id=user_id, password=password, restore=bool(user_id))
-    return SamverkanApp(make_opener(settings, vault), defaults=defaults, tz=tz)
+    return SamverkanApp(make_opener(settings, vault), defaults=defaults, tz=tz, commands=commands)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bots.events import polls, responses, timers
@@ -29,10 +28,10 @@ from bots.events.render import card_html, card_text
 from bots.examples import DatedExamples
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import CommandError
-from messenger.botkit.context import Context, notice_content, outbox_ref
+from messenger.botkit.context import Context, edit_content, notice_content, outbox_ref
 from messenger.config import COORDINATOR_LEVEL, OrgFile
 from messenger.events import SyncBatch
-from messenger.protocol import Notice, Structured
+from messenger.protocol import Notice
 from messenger.session.core import Session
 from messenger.store import Tx
 
@@ -44,25 +43,17 @@ def card_key(event_id: str) -> str:
     return f"card:{event_id}"
 
 
-def edit_content(target: str, text: str, html_body: str, data: Structured) -> dict[str, Any]:
-    """An ``m.replace`` edit of ``target`` (an event ID or an outbox placeholder): the content
-    ``Context.edit`` builds, for an edit no incoming event caused (queued with ``Bot.queue``)."""
-    content = {
-        **notice_content("* " + text, None, None, None),
-        "m.new_content": notice_content(text, html_body, data, None),
-        "m.relates_to": {"rel_type": "m.replace", "event_id": target},
-    }
-    return data.attach(content)
-
-
 class EventsBot(Bot):
     """Events with cards edited in place, RSVPs, reminders, .ics files and scheduling polls."""
 
     name = "events"
+    GROUPS = (
+        EventCommands,
+        PollCommands,
+    )
 
     def __init__(self, session: Session, org: OrgFile) -> None:
         super().__init__(session, org)
-        self.groups = [EventCommands(self), PollCommands(self)]
         self.unresolved: dict[str, tuple[s.Kind, str]] | None = None  # outbox key → (kind, id)
         self.next_due: int | None = None
         self.reminders_changed = True

@@ -14,7 +14,7 @@ from bots.events import store as s
 from bots.events.model import EventRecord
 from bots.events.parse import format_span
 from bots.events.render import reminder_html, reminder_text, tally_html, tally_text
-from messenger.botkit.context import notice_content
+from messenger.botkit.context import notice_content, thread_relation
 from messenger.errors import MessengerError
 from messenger.protocol.events import EventReminder
 from messenger.store import Tx
@@ -23,17 +23,6 @@ if TYPE_CHECKING:
     from bots.events.bot import EventsBot
 
 log = logging.getLogger(__name__)
-
-
-def thread_on(root: str) -> dict[str, Any]:
-    """A relation placing a message in the thread of one of the bot's own cards or polls
-    (``thread_relation`` wants an incoming event; a timer has none)."""
-    return {
-        "rel_type": "m.thread",
-        "event_id": root,
-        "is_falling_back": True,
-        "m.in_reply_to": {"event_id": root},
-    }
 
 
 async def schedule_reminders(tx: Tx, rec: EventRecord, now: int) -> None:
@@ -106,7 +95,7 @@ async def _fire(bot: EventsBot, key: str, value: dict[str, Any], now: int) -> No
             reminder_text(rec, left, users), reminder_html(rec, left, users), data, users
         )
         if rec.card_event:
-            content["m.relates_to"] = thread_on(rec.card_event)
+            content["m.relates_to"] = thread_relation(rec.card_event)
         await bot.queue(tx, rec.room, content, cause=f"reminder:{key}")
 
 
@@ -130,5 +119,5 @@ async def close_due_polls(bot: EventsBot, now: int) -> None:
             )
             content = notice_content(tally_text(rec), tally_html(rec), rec.card(), None)
             if rec.poll_event:
-                content["m.relates_to"] = thread_on(rec.poll_event)
+                content["m.relates_to"] = thread_relation(rec.poll_event)
             await bot.queue(tx, rec.room, content, cause=f"poll-tally:{rec.id}")

@@ -19,7 +19,7 @@ from bots.resources.commands_requests import RequestCommands
 from bots.resources.model import Comment, Request
 from bots.resources.render import card_data, reminder
 from messenger.botkit.bot import Bot
-from messenger.botkit.context import Context, notice_content
+from messenger.botkit.context import Context, notice_content, thread_relation
 from messenger.config import OrgFile
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -31,12 +31,15 @@ class ResourcesBot(Bot):
     """The resources bot: ``!request``, ``!pool``, ``!ledger verify`` and ``!report``."""
 
     name = "resources"
+    GROUPS = (
+        RequestCommands,
+        AuditCommands,
+    )
 
     def __init__(self, session: Session, org: OrgFile) -> None:
         super().__init__(session, org)
         self.book = LedgerBook()
         self._key_ready = False
-        self.groups = [RequestCommands(self), AuditCommands(self)]
         self.examples = DatedExamples(self.table)
         self.examples.refresh(self.today())
 
@@ -108,11 +111,5 @@ class ResourcesBot(Bot):
         text, html_body = reminder(req, coords)
         content = notice_content(text, html_body, card_data(req), coords)
         if req.thread_root:
-            # botkit's thread_relation takes an incoming event; here only the root's ID is known
-            content["m.relates_to"] = {
-                "rel_type": "m.thread",
-                "event_id": req.thread_root,
-                "is_falling_back": True,
-                "m.in_reply_to": {"event_id": req.thread_root},
-            }
+            content["m.relates_to"] = thread_relation(req.thread_root)
         await self.queue(tx, req.room_id, content, cause=f"reminder:{req.id}")

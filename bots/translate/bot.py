@@ -24,13 +24,16 @@ class TranslateBot(Bot):
     """Detects messages outside a room's working languages and finds them a translator."""
 
     name = "translate"
+    GROUPS = (
+        TranslateCommands,
+        SettingsCommands,
+    )
 
     def __init__(self, session: Session, org: OrgFile) -> None:
         super().__init__(session, org)
         self.detector = Detector()
         self.provider: Provider | None = None  # built only when an opted-in room needs it
         self._warm = False
-        self.groups = [TranslateCommands(self), SettingsCommands(self)]
 
     # -- hooks ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 from messenger.botkit.commands import (
     Command,
     CommandError,
+    Commands,
     CommandTable,
     PermissionDenied,
     declared_commands,
@@ -50,13 +51,15 @@ class Bot:
     """
 
     name = "bot"
+    GROUPS: tuple[type[Commands[Any]], ...] = ()
+    """The bot's command groups (``Commands`` subclasses); the bot makes one of each."""
 
     def __init__(self, session: Session, org: OrgFile) -> None:
         self.session = session
         self.org = org
         self.rooms = Rooms(session)
-        self.groups: list[object] = []
-        """Command groups composed into this bot (``Commands`` objects); subclasses add theirs."""
+        self.groups: list[object] = [group(self) for group in self.GROUPS]
+        """The command groups composed into this bot, one object per class in ``GROUPS``."""
         self._table: CommandTable | None = None
         self.peers: list[Bot] = [self]
         self.primary = True

@@ -217,6 +217,18 @@ class Commands(Generic[B]):
         self.bot = bot
 
 
+def command_names(bot_class: type, groups: Sequence[type] = ()) -> list[str]:
+    """``!event create`` …: the commands a bot class and its group classes declare (no
+    instance needed: for completion in clients)."""
+    names = []
+    for cls in (bot_class, *groups):
+        for attr in dir(cls):
+            spec = getattr(getattr(cls, attr, None), "__samverkan_command__", None)
+            if isinstance(spec, Command):
+                names.append("!" + spec.name)
+    return sorted(names)
+
+
 def declared_commands(obj: object) -> list[Command]:
     """The commands declared on an object's class, bound to the object."""
     found = []

@@ -100,15 +100,7 @@ class Context:
         data: Structured | None = None,
     ) -> None:
         """Queue an ``m.replace`` edit of a message this bot queued under ``original_key``."""
-        new = notice_content(text, html_body, data, None)
-        content = {
-            **notice_content("* " + text, None, None, None),
-            "m.new_content": new,
-            "m.relates_to": {"rel_type": "m.replace", "event_id": outbox_ref(original_key)},
-        }
-        if data is not None:
-            content = data.attach(content)
-        await self.send(room_id, content)
+        await self.send(room_id, edit_content(outbox_ref(original_key), text, html_body, data))
 
     async def fail(self, message: str, command: Command | None = None) -> None:
         """Answer with what was wrong and, for a command, its usage."""
@@ -143,12 +135,29 @@ def notice_content(
     return data.attach(content) if data is not None else content
 
 
-def thread_relation(event: Incoming) -> dict[str, Any]:
-    """Relation placing a reply in the event's thread (starting one on the event if needed)."""
-    root = event.thread_root or event.event_id
+def thread_relation(event: Incoming | str) -> dict[str, Any]:
+    """Relation placing a reply in the event's thread (starting one on the event if needed);
+    given an event ID (a bot's own card or poll), in the thread that event roots."""
+    if isinstance(event, str):
+        root = target = event
+    else:
+        root, target = event.thread_root or event.event_id, event.event_id
     return {
         "rel_type": "m.thread",
         "event_id": root,
         "is_falling_back": True,
-        "m.in_reply_to": {"event_id": event.event_id},
+        "m.in_reply_to": {"event_id": target},
     }
+
+
+def edit_content(
+    target: str, text: str, html_body: str | None = None, data: Structured | None = None
+) -> dict[str, Any]:
+    """An ``m.replace`` edit of ``target`` (an event ID or an ``outbox_ref``): what
+    ``Context.edit`` queues, and what a timer queues with ``Bot.queue`` when no event caused it."""
+    content = {
+        **notice_content("* " + text, None, None, None),
+        "m.new_content": notice_content(text, html_body, data, None),
+        "m.relates_to": {"rel_type": "m.replace", "event_id": target},
+    }
+    return data.attach(content) if data is not None else content

@@ -4,20 +4,16 @@ existing deployments hold, and card edits shaped as the kit's ``Context.edit`` s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import nacl.pwhash
 
 from bots.events import store as s
-from bots.events.bot import EventsBot, card_key, edit_content
+from bots.events.bot import EventsBot
 from bots.events.commands_events import EventCommands
 from bots.events.commands_polls import PollCommands
-from bots.events.model import EventRecord
 from crypto.vault import Vault
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import declared_commands
-from messenger.botkit.context import Context, outbox_ref
-from messenger.events import Incoming
 from messenger.store import StateStore
 
 EVENT_COMMANDS = {
@@ -109,29 +105,3 @@ async def test_store_reads_and_writes_the_deployed_format(tmp_path: Path) -> Non
     assert await store.get("event-refs", "$p3") == {"kind": "poll", "id": "P3"}
     assert await store.get("event-meta", "counters") == {"E": 5, "P": 3}
     await store.close()
-
-
-class CapturingTx:
-    """Stands in for the store transaction: keeps what ``Context.edit`` enqueues."""
-
-    def __init__(self) -> None:
-        self.queued: list[dict[str, Any]] = []
-
-    async def enqueue(self, room_id: str, content: dict[str, Any], **_kw: Any) -> None:
-        self.queued.append(content)
-
-
-class NamedBot:
-    user_id = "@events:l"
-
-
-async def test_card_edit_is_shaped_as_the_kits_edit() -> None:
-    """A card edit (queued by a timer, so without ``Context``) is what ``Context.edit`` sends."""
-    card = EventRecord.model_validate(EVENT).card()
-    tx = CapturingTx()
-    event = Incoming(room_id="!r:l", event_id="$cmd", sender="@a:l", type="m.room.message",
-                     content={}, ts=0)  # fmt: skip
-    ctx = Context(NamedBot(), event, tx, None)  # type: ignore[arg-type]
-    await ctx.edit("!r:l", card_key("E4"), "📅 Board", html_body="<b>Board</b>", data=card)
-    ours = edit_content(outbox_ref(card_key("E4")), "📅 Board", "<b>Board</b>", card)
-    assert tx.queued == [ours]
