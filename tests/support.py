@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import textwrap
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MegolmEvent
 
 from bots.runtime import Runtime, make_runtime
@@ -362,3 +364,40 @@ class OrgEnv:
         await self.stop_bots()
         if self.deployment:
             await self.deployment.close()
+
+
+CALL_TIMEOUT_S = 30.0
+
+
+async def client_api(
+    base_url: str, method: str, path: str, token: str | None = None, body: Any = None
+) -> tuple[int, Any]:
+    """One client-server call outside any Matrix client (``path`` from ``/_matrix``), bounded;
+    returns (HTTP status, parsed JSON or the text)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None if body is None else json.dumps(body).encode()
+    timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_S)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        http.request(method, base_url + path, data=data, headers=headers) as resp,
+    ):
+        text = await resp.text()
+        try:
+            return resp.status, json.loads(text)
+        except ValueError:
+            return resp.status, text
+
+
+async def send_in_clear(
+    base_url: str, token: str, room_id: str, event_type: str, content: Any
+) -> str:
+    """Send an event with a raw PUT /send (nothing encrypted, as a forger would); its ID."""
+    status, data = await client_api(
+        base_url,
+        "PUT",
+        f"/_matrix/client/v3/rooms/{room_id}/send/{event_type}/{uuid.uuid4().hex}",
+        token,
+        content,
+    )
+    assert status == 200, data
+    return str(data["event_id"])

@@ -11,7 +11,7 @@ from nio import MegolmEvent
 from messenger.session.core import UNDECRYPTED_NS
 from messenger.session.rooms import Rooms
 from tests.e2ee.support import Client, bots_room
-from tests.support import Member
+from tests.support import Member, client_api, send_in_clear
 
 
 def visibility(v: str) -> dict[str, Any]:
@@ -259,33 +259,14 @@ async def test_06_device_logout_rotates_key_and_its_messages_are_rejected(
 
 
 async def _logout(url: str, token: str) -> int:
-    import aiohttp
-
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{url}/_matrix/client/v3/logout", headers={"Authorization": f"Bearer {token}"}, json={}
-        ) as r,
-    ):
-        return r.status
+    status, _ = await client_api(url, "POST", "/_matrix/client/v3/logout", token, {})
+    return status
 
 
 async def _raw_send(
     url: str, token: str, room_id: str, event_type: str, content: dict[str, Any]
 ) -> str:
-    import aiohttp
-
-    async with (
-        aiohttp.ClientSession() as http,
-        http.put(
-            f"{url}/_matrix/client/v3/rooms/{room_id}/send/{event_type}/{uuid.uuid4().hex}",
-            headers={"Authorization": f"Bearer {token}"},
-            json=content,
-        ) as r,
-    ):
-        data = await r.json()
-        assert r.status == 200, data
-        return str(data["event_id"])
+    return await send_in_clear(url, token, room_id, event_type, content)
 
 
 async def test_07_key_rotates_after_configured_messages_and_time(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import random
 import uuid
@@ -13,10 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
 from bots.runtime import Runtime
-from tests.support import Member, OrgEnv
+from tests.support import Member, OrgEnv, client_api
 
 CALL_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 45.0
@@ -25,25 +22,9 @@ MemberFactory = Callable[[str, str], Awaitable[Member]]
 MakeUser = Callable[[str], Awaitable[tuple[str, str]]]
 
 
-# -- raw HTTP ----------------------------------------------------------------------------
+# -- raw HTTP (tests.support.client_api) --------------------------------------------------
 
-
-async def call(
-    base_url: str, method: str, path: str, token: str | None = None, body: JSON = None
-) -> tuple[int, JSON]:
-    """One client-server call, bounded; returns (HTTP status, parsed JSON or text)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = None if body is None else json.dumps(body).encode()
-    timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_S)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as http,
-        http.request(method, base_url + path, data=data, headers=headers) as resp,
-    ):
-        text = await resp.text()
-        try:
-            return resp.status, json.loads(text)
-        except ValueError:
-            return resp.status, text
+call = client_api
 
 
 async def login(base_url: str, user_id: str, password: str) -> str:

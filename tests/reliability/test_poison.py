@@ -9,11 +9,10 @@ import secrets
 import uuid
 from typing import Any
 
-import aiohttp
 import pytest
 
 from messenger.poison import set_poison
-from tests.support import Member, OrgEnv
+from tests.support import Member, OrgEnv, client_api
 
 
 def ping_count(member: Member, event_id: str, bot_ids: set[str]) -> dict[str, int]:
@@ -35,17 +34,8 @@ async def all_bots_answer(member: Member, room_id: str, bot_ids: set[str]) -> No
 
 async def raw(
     url: str, token: str, method: str, path: str, body: dict[str, Any]
-) -> tuple[int, dict[str, Any]]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(
-            method,
-            f"{url}/_matrix/client/v3{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-        ) as r,
-    ):
-        return r.status, await r.json(content_type=None)
+) -> tuple[int, Any]:
+    return await client_api(url, method, f"/_matrix/client/v3{path}", token, body)
 
 
 async def send_relation_inside(

@@ -11,7 +11,7 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
 from messenger.session.core import Session
 from tests.support import WAIT_S, OrgEnv
-from tests.tui.pilot import body_is, password_of, tui_for, until, wait_seen
+from tests.tui.support import body_is, password_of, tui_for, until, wait_seen
 from tui.board import approved_requests, open_requests
 from tui.screens.dashboards import DashboardScreen
 from tui.screens.devices import DevicesScreen

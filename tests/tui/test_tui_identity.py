@@ -9,7 +9,7 @@ from textual.widgets import Button, Input, Static
 
 from crypto import encode_recovery_key, generate_secret_storage_key
 from tests.support import OrgEnv
-from tests.tui.pilot import password_of, tui_for, until
+from tests.tui.support import password_of, tui_for, until
 from tests.tui.test_tui_verification import other_device
 from tui.screens.identity import AskRecoveryKey, RecoveryKeyScreen, ResetIdentity
 from tui.screens.verify import VerifyScreen

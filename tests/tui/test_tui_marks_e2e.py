@@ -6,27 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import aiohttp
-
-from tests.support import OrgEnv
-from tests.tui.pilot import password_of, tui_for, until
+from tests.support import OrgEnv, client_api
+from tests.tui.support import password_of, tui_for, until
 from tui.widgets.timeline import TimelineView
 
 
 async def raw(url: str, token: str, method: str, path: str, body: dict[str, Any]) -> Any:
     """One client-server API call with an access token, outside any Matrix client."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(
-            method,
-            f"{url}/_matrix/client/v3{path}",
-            headers={"Authorization": f"Bearer {token}"},
-            json=body,
-        ) as r,
-    ):
-        data = await r.json()
-        assert r.status == 200, data
-        return data
+    status, data = await client_api(url, method, f"/_matrix/client/v3{path}", token, body)
+    assert status == 200, data
+    return data
 
 
 def header_of(view: TimelineView, body: str) -> str:

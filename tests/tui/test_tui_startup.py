@@ -8,7 +8,7 @@ from messenger.client.chat import ChatClient
 from messenger.events import SyncBatch
 from messenger.session.core import Session
 from tests.support import OrgEnv
-from tests.tui.pilot import password_of, tui_for, until
+from tests.tui.support import password_of, tui_for, until
 from tui.board import approved_requests, upcoming_events
 from tui.factory import tui_dir
 from tui.screens.dashboards import DashboardScreen

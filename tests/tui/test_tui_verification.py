@@ -14,7 +14,7 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.events import SyncBatch
 from messenger.session.core import Session
 from tests.support import OrgEnv
-from tests.tui.pilot import password_of, tui_for, until
+from tests.tui.support import password_of, tui_for, until
 from tui.screens.identity import RecoveryKeyScreen
 from tui.screens.verify import VerifyScreen
 

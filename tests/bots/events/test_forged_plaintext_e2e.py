@@ -7,13 +7,10 @@ Everything forged is sent as a homeserver (or anyone with a member's access toke
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-import aiohttp
-
 from tests.bots.resources.support import REQUEST_KEY, ask, card_event, is_error
-from tests.support import Member, OrgEnv
+from tests.support import Member, OrgEnv, send_in_clear
 
 LEDGER_KEY = "org.samverkan.ledger"
 POOLS_KEY = "org.samverkan.pools"
@@ -22,18 +19,9 @@ EVENT_KEY = "org.samverkan.event"
 
 async def forge(m: Member, room_id: str, event_type: str, content: dict[str, Any]) -> str:
     """Send an event in the clear with the member's access token (no encryption)."""
-    url = f"{m.client.homeserver}/_matrix/client/v3/rooms/{room_id}/send/{event_type}"
-    async with (
-        aiohttp.ClientSession() as http,
-        http.put(
-            f"{url}/{uuid.uuid4().hex}",
-            headers={"Authorization": f"Bearer {m.client.access_token}"},
-            json=content,
-        ) as r,
-    ):
-        data = await r.json()
-        assert r.status == 200, data
-        return str(data["event_id"])
+    return await send_in_clear(
+        m.client.homeserver, m.client.access_token, room_id, event_type, content
+    )
 
 
 def annotation(target: str, key: str, **extra: Any) -> dict[str, Any]:
