@@ -25,11 +25,13 @@ demo: $(STAMP_SERVER)
 test: $(STAMP_DEV)
 	$(PY) -m pytest -q -m "not slow"
 
-check: $(STAMP_DEV)
+lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -m "not slow"
+
+check: lint test
 
 bench: $(STAMP_DEV)
 	$(PY) -m bench
