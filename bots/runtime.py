@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import command_names as declared_names
+from messenger.botkit.prefs import Preferences
 from messenger.config import OrgFile
 from messenger.deploy.deployment import Deployment
 from messenger.e2ee.identity import Identity, bootstrap_identity
@@ -214,6 +215,10 @@ async def make_runtime(
         for bot in bots:
             await bot.session.close()
         raise
+    prefs = Preferences(deployment.store)  # one copy for every bot: !locale, !tz
+    await prefs.load()
+    for bot in bots:
+        bot.prefs = prefs
     runtime = Runtime(bots)
     runtime.notices = notices
     return runtime

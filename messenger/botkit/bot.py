@@ -20,6 +20,7 @@ from messenger.botkit.commands import (
     tokenize,
 )
 from messenger.botkit.context import Context, notice_content, txn_for
+from messenger.botkit.prefs import Preferences
 from messenger.botkit.utd import post_undecryptable_notice
 from messenger.config import Group, OrgFile
 from messenger.e2ee.backup import KeyBackup
@@ -28,6 +29,7 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
+from messenger.i18n import N_, available, normalise, translator
 from messenger.poison import poison_check, poison_log
 from messenger.protocol import ROOM_MARKER, Notice
 from messenger.session.core import Session
@@ -65,6 +67,8 @@ class Bot:
         self.primary = True
         self._joined_ts: dict[str, int] = {}
         self._retries: dict[str, int] = {}
+        self.prefs = Preferences(session.store)
+        """Members' language and timezone; the runtime gives every bot the same one."""
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
         self.backup = KeyBackup(session, self.cross_signing)
@@ -238,9 +242,12 @@ class Bot:
         try:
             async with tx.savepoint("failed"):
                 if event.is_message and is_command(event.body) and self._obeys(event, group):
-                    await Context(self, event, tx, group).fail(
-                        "something went wrong on our side; the command was not carried out. "
-                        "Please try again; if it keeps failing, tell a coordinator."
+                    ctx = Context(self, event, tx, group)
+                    await ctx.fail(
+                        ctx._(
+                            "something went wrong on our side; the command was not carried "
+                            "out. Please try again; if it keeps failing, tell a coordinator."
+                        )
                     )
         except Exception:
             log.exception("%s: could not say that %s failed", self.user_id, event.event_id)
@@ -280,7 +287,7 @@ class Bot:
             words = tokenize(event.body)
         except CommandError as e:
             if self.primary:
-                await ctx.fail(str(e))
+                await ctx.fail(e.render(ctx.t))
             return
         await self._run_command(ctx, words)
 
@@ -309,12 +316,12 @@ class Bot:
         if await ctx.tx.get(PLAINTEXT_NOTICE_NS, key) is not None:
             return
         await ctx.tx.put(PLAINTEXT_NOTICE_NS, key, {"at": event.ts})
-        text = (
-            f"I ignored a command from {event.sender} that was not end-to-end encrypted "
+        text = ctx.room_t.gettext(
+            "I ignored a command from {sender} that was not end-to-end encrypted "
             "(or not from a device of theirs I can authenticate). In this encrypted room only "
             "encrypted messages count as commands, because the server could forge anything "
             "else. Send it again from an app with encryption on (Element, the Samverkan TUI)."
-        )
+        ).format(sender=event.sender)
         content = notice_content(text, None, Notice(kind="error", bot=self.name), [event.sender])
         await self.queue(ctx.tx, event.room_id, content, cause=f"plaintext:{key}")
 
@@ -323,8 +330,11 @@ class Bot:
         if head == "help":
             return await self._help(ctx, overview=True) if self.primary else None
         if head == "ping":
-            await ctx.reply(f"pong from {self.name}", data=Notice(kind="pong", bot=self.name))
+            pong = ctx._("pong from {bot}").format(bot=self.name)
+            await ctx.reply(pong, data=Notice(kind="pong", bot=self.name))
             return None
+        if head == "locale":
+            return await self._locale(ctx, words[1:]) if self.primary else None
         own_names = {self.name, self.user_id.split(":")[0].lstrip("@")}
         if head in own_names and [w.lower() for w in words[1:]] == ["help"]:
             return await self._help(ctx, overview=False)
@@ -335,10 +345,16 @@ class Bot:
             if head in self.table.namespaces:
                 names = ", ".join(f"!{c.name}" for c in self.table.in_namespace(head))
                 return await ctx.fail(
-                    f"unknown command !{' '.join(words[:2])}; try one of: {names}"
+                    ctx._("unknown command !{command}; try one of: {names}").format(
+                        command=" ".join(words[:2]), names=names
+                    )
                 )
             if self.primary and not any(head in p.table.namespaces for p in self.peers):
-                return await ctx.fail(f"unknown command !{head}; send !help to see every command")
+                return await ctx.fail(
+                    ctx._("unknown command !{command}; send !help to see every command").format(
+                        command=head
+                    )
+                )
             return None
         cmd, rest = found
         await self._invoke(ctx, cmd, rest)
@@ -348,22 +364,71 @@ class Bot:
         if ctx.group is not None and ctx.group.trust == "verified":
             if not await self.device_trusted(ctx.event):
                 return await ctx.fail(
-                    "this room accepts commands only from verified devices, and the device you "
-                    "sent this from is not verified. Verify it with a coordinator or with this "
-                    f"bot ({self.user_id}: emoji verification) and send the command again."
+                    ctx._(
+                        "this room accepts commands only from verified devices, and the device "
+                        "you sent this from is not verified. Verify it with a coordinator or "
+                        "with this bot ({bot}: emoji verification) and send the command again."
+                    ).format(bot=self.user_id)
                 )
         try:
             if cmd.power and ctx.power() < cmd.power:
                 raise PermissionDenied(
-                    f"!{cmd.name} needs power level {cmd.power} in this room (coordinators have "
-                    f"{cmd.power}); yours is {ctx.power()}",
+                    N_(
+                        "!{name} needs power level {needed} in this room (coordinators have "
+                        "{needed}); yours is {yours}"
+                    ),
                     cmd,
+                    name=cmd.name,
+                    needed=cmd.power,
+                    yours=ctx.power(),
                 )
             kwargs = cmd.bind_raw(rest) if isinstance(rest, str) else cmd.bind(rest)
             async with ctx.tx.savepoint():
                 await cmd.func(ctx, **kwargs)
         except CommandError as e:
-            await ctx.fail(str(e), e.command or cmd)
+            await ctx.fail(e.render(ctx.t), e.command or cmd)
+
+    async def _locale(self, ctx: Context, words: list[str]) -> None:
+        """``!locale`` shows the asker's reply language; ``!locale sv`` sets it (for every bot
+        of the runtime); an unknown code is refused with the available ones."""
+        langs = ", ".join(available())
+        if len(words) > 1:
+            return await ctx.fail(
+                ctx._(
+                    "!locale takes one language code, e.g. !locale sv (available: {langs})"
+                ).format(langs=langs)
+            )
+        if not words:
+            current = self.locale_for(ctx.sender, ctx.room_id, ctx.group)
+            chosen = self.prefs.member(ctx.sender, "locale")
+            text = ctx._("Your replies are in {lang} ({how}). Available: {langs}.").format(
+                lang=current,
+                how=ctx._("your choice") if chosen else ctx._("the room's language"),
+                langs=langs,
+            )
+            await ctx.reply(text, data=Notice(kind="info", bot=self.name))
+            return
+        lang = normalise(words[0])
+        if lang is None:
+            return await ctx.fail(
+                ctx._(
+                    "there is no language {code}; available: {langs}. Example: !locale sv"
+                ).format(code=words[0], langs=langs)
+            )
+        await self.prefs.set_member(ctx.sender, "locale", lang)
+        t = translator(lang)
+        await ctx.reply(
+            t.gettext("I will answer you in {lang} from now on.").format(lang=lang),
+            data=Notice(kind="info", bot=self.name),
+        )
+
+    def locale_for(self, user_id: str, room_id: str, group: Group | None) -> str:
+        """The language of replies to ``user_id`` in ``room_id``."""
+        return self.prefs.locale(self.org, user_id, room_id, group)
+
+    def room_locale(self, room_id: str, group: Group | None) -> str:
+        """The language of what the room shares (cards)."""
+        return self.prefs.room_locale(self.org, room_id, group)
 
     async def _help(self, ctx: Context, overview: bool) -> None:
         bots = self.peers if overview else [self]
@@ -371,15 +436,18 @@ class Bot:
         for b in bots:
             cmds = [c for c in b.table.commands]
             lines.append(f"{b.name} ({b.user_id}): !{b.name} help")
-            lines += [f"  {c.usage()} — {c.summary}" for c in cmds]
+            lines += [f"  {c.usage()} — {ctx._(c.summary)}" for c in cmds]
             items = "".join(
-                f"<li><code>{html.escape(c.usage())}</code> — {html.escape(c.summary)}</li>"
+                f"<li><code>{html.escape(c.usage())}</code> — {html.escape(ctx._(c.summary))}</li>"
                 for c in cmds
             )
             parts.append(
                 f"<p><b>{html.escape(b.name)}</b> ({html.escape(b.user_id)})</p><ul>{items}</ul>"
             )
-        common = "Every bot answers !ping. Put text with spaces in quotes."
+        common = ctx._(
+            "Every bot answers !ping. Put text with spaces in quotes. "
+            "!locale sets the language of your replies."
+        )
         await ctx.reply(
             "\n".join([*lines, common]),
             html_body="".join(parts) + f"<p>{common}</p>",

@@ -8,18 +8,43 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from messenger.errors import MessengerError
+from messenger.i18n import N_, Translator
 
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 MAX_COMMAND_CHARS = 4000
 B = TypeVar("B")
+TRANSLATED_FIELDS = frozenset({"reason", "help"})
+"""Fields of a CommandError that are catalogue strings themselves."""
 
 
 class CommandError(MessengerError):
-    """A command could not be run as written; the message says why and how to fix it."""
+    """A command could not be run as written; the message says why and how to fix it.
 
-    def __init__(self, message: str, command: Command | None = None) -> None:
+    ``message`` is an English catalogue msgid with ``{name}`` fields filled from ``fields``
+    (``CommandError(N_("missing {name}"), cmd, name=...)``); ``render`` gives it in a
+    member.s language, ``str()`` in English. ``reason`` and ``help`` fields are translated too (the
+    message of a parser's ``ValueError``).
+    """
+
+    def __init__(self, message: str, command: Command | None = None, **fields: Any) -> None:
         self.command = command
-        super().__init__(message)
+        self.template = message
+        self.fields = fields
+        super().__init__(message.format(**fields) if fields else message)
+
+    def render(self, t: Translator) -> str:
+        """The message in ``t``'s language."""
+        text = t.gettext(self.template)
+        if not self.fields:
+            return text
+        fields = {
+            k: t.gettext(v) if k in TRANSLATED_FIELDS and isinstance(v, str) else v
+            for k, v in self.fields.items()
+        }
+        try:
+            return text.format(**fields)
+        except (KeyError, IndexError, ValueError):  # a translation broke its fields
+            return str(self)
 
 
 class PermissionDenied(CommandError):
@@ -108,7 +133,7 @@ class Command:
         (arg,) = self.args
         text = text.strip()
         if not text and not arg.optional:
-            raise CommandError(f"missing {arg.name}" + (f" ({arg.help})" if arg.help else ""), self)
+            raise missing(arg, self)
         return {arg.name: _convert(arg.name, arg.parse, text, self) if text else None}
 
     def bind(self, words: list[str]) -> dict[str, Any]:
@@ -126,7 +151,12 @@ class Command:
                 opt = by_name.get(name)
                 if opt is None:
                     known = ", ".join(f"--{n}" for n in by_name) or "none"
-                    raise CommandError(f"unknown option --{name} (options: {known})", self)
+                    raise CommandError(
+                        N_("unknown option --{name} (options: {known})"),
+                        self,
+                        name=name,
+                        known=known,
+                    )
                 if opt.flag:
                     values[opt.key] = True
                     i += 1
@@ -137,7 +167,12 @@ class Command:
                     raw = words[i + 1]
                     i += 1
                 else:
-                    raise CommandError(f"--{name} needs a value ({opt.metavar})", self)
+                    raise CommandError(
+                        N_("--{name} needs a value ({metavar})"),
+                        self,
+                        name=name,
+                        metavar=opt.metavar,
+                    )
                 value = _convert(opt.name, opt.parse, raw, self)
                 if opt.repeat:
                     values[opt.key].append(value)
@@ -149,7 +184,7 @@ class Command:
         for a in self.args:
             if a.rest:
                 if not positional and not a.optional:
-                    raise CommandError(f"missing {a.name}", self)
+                    raise missing(a, self)
                 values[a.name] = (
                     _convert(a.name, a.parse, " ".join(positional), self) if positional else None
                 )
@@ -159,21 +194,32 @@ class Command:
             elif a.optional:
                 values[a.name] = None
             else:
-                raise CommandError(f"missing {a.name}" + (f" ({a.help})" if a.help else ""), self)
+                raise missing(a, self)
         if positional:
             extra = " ".join(shlex.quote(p) for p in positional)
             raise CommandError(
-                f"unexpected extra words: {extra} (put text with spaces in quotes)", self
+                N_("unexpected extra words: {extra} (put text with spaces in quotes)"),
+                self,
+                extra=extra,
             )
         return values
+
+
+def missing(arg: Arg, cmd: Command) -> CommandError:
+    """``missing title (what the event is called)``."""
+    if arg.help:
+        return CommandError(N_("missing {name} ({help})"), cmd, name=arg.name, help=arg.help)
+    return CommandError(N_("missing {name}"), cmd, name=arg.name)
 
 
 def _convert(name: str, parse: Callable[[str], Any], raw: str, cmd: Command) -> Any:
     try:
         return parse(raw)
     except (ValueError, KeyError) as e:
-        msg = str(e).strip("'\"") or "not valid"
-        raise CommandError(f"{name} {raw!r}: {msg}", cmd) from None
+        msg = str(e).strip("'\"") or N_("not valid")
+        raise CommandError(
+            N_("{name} {raw}: {reason}"), cmd, name=name, raw=repr(raw), reason=msg
+        ) from None
 
 
 def command(
@@ -244,15 +290,20 @@ def tokenize(body: str) -> list[str]:
     """Split ``!word "quoted text" ...`` into words; smart quotes count as quotes."""
     if len(body) > MAX_COMMAND_CHARS:
         raise CommandError(
-            f"the command is too long ({len(body)} characters; at most {MAX_COMMAND_CHARS})"
+            N_("the command is too long ({length} characters; at most {most})"),
+            length=len(body),
+            most=MAX_COMMAND_CHARS,
         )
     text = body.strip().removeprefix("!").translate(SMART_QUOTES)
     try:
         return shlex.split(text)
     except ValueError as e:
         raise CommandError(
-            f"cannot read the command: {e} — close every quote you open, "
-            'e.g. !event create "Board meeting" tomorrow 14:00'
+            N_(
+                "cannot read the command: {reason} — close every quote you open, "
+                'e.g. !event create "Board meeting" tomorrow 14:00'
+            ),
+            reason=str(e),
         ) from None
 
 

@@ -8,6 +8,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from messenger.events import Incoming
+from messenger.i18n import Translator, translator
 from messenger.protocol import Notice, Structured
 from messenger.session.outbox import OUTBOX_REF
 from messenger.store import Tx
@@ -37,6 +38,7 @@ class Context:
         self.tx = tx
         self.group = group
         self._n = 0
+        self._t: Translator | None = None
 
     @property
     def room_id(self) -> str:
@@ -47,6 +49,22 @@ class Context:
     def sender(self) -> str:
         """The (Olm-authenticated where encrypted) sender."""
         return self.event.sender
+
+    @property
+    def t(self) -> Translator:
+        """The asker's language (``!locale``, else the room's first working language)."""
+        if self._t is None:
+            self._t = translator(self.bot.locale_for(self.sender, self.room_id, self.group))
+        return self._t
+
+    @property
+    def room_t(self) -> Translator:
+        """The room's language, for what the room shares (cards edited in place)."""
+        return translator(self.bot.room_locale(self.room_id, self.group))
+
+    def _(self, message: str) -> str:
+        """``message`` in the asker's language (extracted by ``pybabel`` as ``_``)."""
+        return self.t.gettext(message)
 
     def power(self, user_id: str | None = None) -> int:
         """Power level of ``user_id`` (default: the sender) in this room."""
@@ -108,11 +126,13 @@ class Context:
         text = f"⚠ {message}"
         body_html = f"⚠ {html.escape(message)}"
         if command:
-            text += f"\nUsage: {usage}"
-            body_html += f"<br/>Usage: <code>{html.escape(usage or '')}</code>"
+            label = self._("Usage:")
+            text += f"\n{label} {usage}"
+            body_html += f"<br/>{html.escape(label)} <code>{html.escape(usage or '')}</code>"
             if command.example:
-                text += f"\nExample: {command.example}"
-                body_html += f"<br/>Example: <code>{html.escape(command.example)}</code>"
+                label, example = self._("Example:"), command.example
+                text += f"\n{label} {example}"
+                body_html += f"<br/>{html.escape(label)} <code>{html.escape(example)}</code>"
         data = Notice(
             kind="error", bot=self.bot.name, command=command.name if command else None, usage=usage
         )
