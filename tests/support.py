@@ -253,7 +253,7 @@ class OrgEnv:
             textwrap.dedent(f"""
             [organisation]
             name = "{name or "Test org " + self.suffix}"
-            languages = ["sv", "en"]
+            languages = ["en", "sv"]
             [homeserver]
             server_name = "localhost"
             port = {self.synapse.port}

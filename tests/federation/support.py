@@ -105,7 +105,7 @@ def org_text(
         textwrap.dedent(f"""
             [organisation]
             name = "Federation test {env.suffix}"
-            languages = ["sv", "en"]
+            languages = ["en", "sv"]
             [homeserver]
             server_name = "{home.server_name}"
             port = {home.port}
