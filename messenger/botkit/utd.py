@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from messenger.botkit.context import notice_content
 from messenger.events import Incoming
+from messenger.i18n import Translator, translator
 from messenger.protocol import Notice
 
 if TYPE_CHECKING:
@@ -18,15 +19,16 @@ NOTICE_NS = "utd-notice"
 REPEAT_AFTER_S = 24 * 3600
 
 
-def undecryptable_text(bot_user_id: str, event: Incoming, why: str) -> str:
+def undecryptable_text(bot_user_id: str, event: Incoming, why: str, t: Translator) -> str:
     """One clear sentence: whose message, why it is unreadable, what a coordinator can do."""
-    why = why.replace("this device", "this bot's device")
     advice = (
-        "a coordinator can verify me with emoji verification"
+        t.gettext("a coordinator can verify me with emoji verification")
         if "verified" in why
-        else "ask them to send it again; if it keeps happening, tell a coordinator"
+        else t.gettext("ask them to send it again; if it keeps happening, tell a coordinator")
     )
-    return f"I could not read a message from {event.sender}: {why} — {advice} ({bot_user_id})."
+    return t.gettext("I could not read a message from {sender}: {why} — {advice} ({bot}).").format(
+        sender=event.sender, why=t.gettext(why), advice=advice, bot=bot_user_id
+    )
 
 
 async def post_undecryptable_notice(bot: Bot, event: Incoming, why: str) -> None:
@@ -37,10 +39,12 @@ async def post_undecryptable_notice(bot: Bot, event: Incoming, why: str) -> None
     """
     if event.sender == bot.user_id or event.sender not in bot.org_users():
         return
-    if await bot.group_of(event.room_id) is None:
+    group = await bot.group_of(event.room_id)
+    if group is None:
         return
     key = hashlib.sha256(f"{event.room_id}|{event.sender}|{why}".encode()).hexdigest()
-    text = undecryptable_text(bot.user_id, event, why)
+    t = translator(bot.room_locale(event.room_id, group))
+    text = undecryptable_text(bot.user_id, event, why, t)
     async with bot.store.transaction() as tx:
         last = await tx.get(NOTICE_NS, key)
         if last and time.time() - float(last.get("at", 0)) < REPEAT_AFTER_S:

@@ -23,6 +23,7 @@ from nio.exceptions import EncryptionError
 from messenger.calls import guarded
 from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
+from messenger.i18n import N_
 from messenger.poison import poison_log
 from messenger.session.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
 from messenger.store import StateStore
@@ -34,16 +35,17 @@ WITHHELD_NS = "withheld"
 INDEX_NS = "megolm-index"
 ORIGIN_NS = "key-origin"
 DELETED_NS = "device-deleted"
-KEY_MISSING = "the room key has not arrived (yet)"
+KEY_MISSING = N_("the room key has not arrived (yet)")
+KEY_LATE = N_("its key did not reach this device in time")
 KEY_REQUEST_AFTER_S = 5.0
 UNDECRYPTABLE_WAIT_S = 60.0
 FORGET_UNDECRYPTABLE_S = 7 * 24 * 3600.0
 WITHHELD_WHY = {
-    "m.unverified": "its sender's client withheld the key because this device is not verified",
-    "m.blacklisted": "its sender's client has blocked this device",
-    "m.no_olm": "its sender's client could not set up a secure channel with this device",
-    "m.unauthorised": "its sender's client refused to share the key with this device",
-    "m.unavailable": "no device had the key to share",
+    "m.unverified": N_("its sender's client withheld the key because this device is not verified"),
+    "m.blacklisted": N_("its sender's client has blocked this device"),
+    "m.no_olm": N_("its sender's client could not set up a secure channel with this device"),
+    "m.unauthorised": N_("its sender's client refused to share the key with this device"),
+    "m.unavailable": N_("no device had the key to share"),
 }
 
 UndecryptableHook = Callable[[Incoming, str], Awaitable[None]]
@@ -399,9 +401,7 @@ class DecryptionMixin:
             changed["asked"] = True
         if not rec.get("notified") and (withheld or age >= self.undecryptable_wait_s):
             code = withheld.get("code", "") if withheld else ""
-            why = WITHHELD_WHY.get(code) or (
-                f"its key did not reach this device within {int(self.undecryptable_wait_s)} s"
-            )
+            why = WITHHELD_WHY.get(code) or KEY_LATE
             changed["notified"] = True
             await self._notify_undecryptable(self._incoming(rec["room_id"], ev), why)
         if age > FORGET_UNDECRYPTABLE_S:
