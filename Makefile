@@ -42,16 +42,23 @@ soak: $(STAMP_DEV)
 clean:
 	rm -rf $(VENV) .samverkan .samverkan-demo .pytest_cache .mypy_cache .ruff_cache
 
-# Catalogues: extract each part's strings and merge them into every language's .po files
-# (then translate the new entries, and `make test` checks them). See README, "Languages".
-PARTS := core:messenger events:bots/events resources:bots/resources translate:bots/translate tui:tui
-i18n: $(STAMP_DEV)
-	@for part in $(PARTS); do \
-	  name=$${part%%:*}; src=$${part#*:}; \
-	  $(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 \
-	    --no-location --omit-header -o messenger/locales/$$name.pot $$src; \
-	  for po in messenger/locales/*/LC_MESSAGES/$$name.po; do \
-	    [ -f "$$po" ] && $(VENV)/bin/pybabel update --quiet --no-fuzzy-matching --omit-header \
-	      -i messenger/locales/$$name.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))); \
-	  done; \
+# Catalogues: extract each part's strings into messenger/locales/PART.pot and merge them into
+# every language's PART.po (then translate the new entries; `make test` checks that none is
+# missing). A new language: see README, "Languages".
+PYBABEL := $(VENV)/bin/pybabel
+define catalogue
+	$(PYBABEL) extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location \
+	  --omit-header -o messenger/locales/$(1).pot $(2)
+	for po in messenger/locales/*/LC_MESSAGES/$(1).po; do \
+	  lang=$$(basename $$(dirname $$(dirname $$po))); \
+	  $(PYBABEL) update --no-fuzzy-matching --omit-header -i messenger/locales/$(1).pot \
+	    -o $$po -l $$lang; \
 	done
+endef
+
+i18n: $(STAMP_DEV)
+	$(call catalogue,core,messenger/botkit messenger/session messenger/e2ee messenger/deploy)
+	$(call catalogue,events,bots/events bots/examples.py)
+	$(call catalogue,resources,bots/resources)
+	$(call catalogue,translate,bots/translate)
+	$(call catalogue,tui,tui messenger/client samverkan/tui_entry.py)
