@@ -15,6 +15,7 @@ BENCHMARKS = [
     ("Events: RSVP reactions to card edits", ["bench.events_bench"]),
     ("Resources: requests with approvals, ledger verify", ["bench.resources_bench"]),
     ("Translation: detection, message-to-prompt latency", ["bench.translate_bench"]),
+    ("Localization: round trips with !locale sv vs English", ["bench.locale_bench"]),
     ("TUI: 10,000-message room", ["bench.tui_bench"]),
     ("Vault: seal/open throughput vs raw SecretBox, Argon2id cost", ["bench.vault_bench"]),
     ("Scaling: one runtime in 10, 100, 500 rooms", ["bench.scaling_bench"]),
