@@ -130,6 +130,18 @@ def test_the_packages_come_from_the_wheel_only(installed: Installed) -> None:
     assert out.stdout.strip() == str(installed.venv / "share/samverkan/examples/org.toml")
 
 
+def test_the_installed_catalogues_translate(installed: Installed) -> None:
+    """The .po catalogues are package data: an installed Samverkan speaks Swedish."""
+    code = (
+        "from messenger.i18n import available, translator\n"
+        "print(sorted(available()), translator('sv').gettext('Usage:'))"
+    )
+    out = installed.run(str(installed.bin / "python"), "-c", code)
+    assert out.returncode == 0, out.stderr
+    assert "'sv'" in out.stdout
+    assert "Användning:" in out.stdout
+
+
 def test_every_subcommand_answers_help(installed: Installed) -> None:
     top = installed.run(str(installed.bin / "samverkan"), "--help")
     assert top.returncode == 0, top.stderr
