@@ -32,12 +32,20 @@ from messenger.orgrules import slugify as slugify
 _FIELDS_ONLY = {"fields_only": True}
 
 
+NOT_ISO_639_1 = frozenset({"no", "sh"})
+"""Two-letter codes CLDR knows that a room cannot list: ``no`` (write ``nb`` or ``nn``: the
+detector and the catalogues tell them apart) and the withdrawn ``sh`` (``sr``, ``hr``, ``bs``)."""
+
+
 @cache
 def language_codes() -> frozenset[str]:
-    """The ISO 639-1 codes Samverkan can detect offline (those lingua knows)."""
-    from lingua import Language
+    """Every ISO 639-1 code a room or the organisation may list as a working language (from
+    Babel's CLDR table), whether or not the offline detector knows the language."""
+    from babel import Locale
 
-    return frozenset(lang.iso_code_639_1.name.lower() for lang in Language.all())
+    names = [str(c) for c in Locale.parse("en").languages]
+    two_letter = {c for c in names if len(c) == 2 and c.isalpha() and c.islower()}
+    return frozenset(two_letter - NOT_ISO_639_1)
 
 
 def check_languages(codes: list[str]) -> list[str]:
@@ -47,7 +55,7 @@ def check_languages(codes: list[str]) -> list[str]:
     if bad:
         raise ValueError(
             f"unknown language code(s) {', '.join(map(repr, bad))}; use ISO 639-1 codes such as "
-            f"'sv', 'da', 'nb', 'en', 'sw', 'mk' (Norwegian is 'nb' or 'nn')"
+            f"'sv', 'da', 'nb', 'en', 'sw', 'ne' (Norwegian is 'nb' or 'nn')"
         )
     return list(dict.fromkeys(out))
 

@@ -7,12 +7,19 @@ import logging
 from bots.translate import prompts, store
 from bots.translate.commands_settings import SettingsCommands
 from bots.translate.commands_translate import TranslateCommands
-from bots.translate.detect import Detection, Detector, clean, is_short, same_language
+from bots.translate.detect import (
+    Detection,
+    Detector,
+    clean,
+    detectable,
+    is_short,
+    same_language,
+)
 from bots.translate.model import find_terms
 from bots.translate.providers import Provider, make_provider, translate_keeping_terms
 from messenger.botkit.bot import Bot
 from messenger.botkit.context import Context
-from messenger.config import OrgFile, language_codes
+from messenger.config import OrgFile
 from messenger.errors import MessengerError
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -44,6 +51,10 @@ class TranslateBot(Bot):
         self._warm = True
         async with self.store.transaction() as tx:
             codes = await self.known_languages(tx)
+            rooms = await store.rooms_with_languages(tx)
+        for room_id, langs in rooms.items():  # set with !lang before the shared preferences
+            if self.prefs.room_languages(room_id) is None:
+                await self.prefs.set_room_languages(room_id, langs)
         if len(codes) > 1:
             await self.detector.get(codes)
 
@@ -83,7 +94,8 @@ class TranslateBot(Bot):
 
     async def known_languages(self, tx: Tx) -> frozenset[str]:
         """The languages detected: the organisation file's (``[organisation]`` and every group),
-        every room's ``!lang``, and both sides of every volunteer's ``!translator add`` pair."""
+        every room's ``!lang``, and both sides of every volunteer's ``!translator add`` pair —
+        those lingua knows (a working language it does not know is listed, not detected)."""
         codes = set(self.org.organisation.languages)
         for g in self.org.groups:
             codes.update(g.languages)
@@ -91,7 +103,7 @@ class TranslateBot(Bot):
         for pairs in (await store.load_volunteers(tx)).values():
             for a, b in pairs:
                 codes.update((a, b))
-        return frozenset(codes & language_codes())
+        return frozenset(codes & detectable())
 
     async def detect(self, tx: Tx, text: str, extra: set[str] | None = None) -> Detection | None:
         """The language of ``text`` among the organisation's languages."""

@@ -11,6 +11,7 @@ from bots.translate.render import named
 from messenger.botkit.commands import Arg, CommandError, Commands, command
 from messenger.botkit.context import Context
 from messenger.errors import MessengerError
+from messenger.i18n import N_
 from messenger.protocol import Notice
 
 if TYPE_CHECKING:
@@ -22,8 +23,12 @@ class TranslateCommands(Commands["TranslateBot"]):
 
     @command(
         "tr",
-        Arg("text", rest=True, help="your translation; start with e.g. 'sv:' to name its language"),
-        summary="answer a translation prompt (in its thread)",
+        Arg(
+            "text",
+            rest=True,
+            help=N_("your translation; start with e.g. 'sv:' to name its language"),
+        ),
+        summary=N_("answer a translation prompt (in its thread)"),
         example="!tr sv: Vi ses på mötet i morgon.",
         raw=True,
     )
@@ -35,8 +40,10 @@ class TranslateCommands(Commands["TranslateBot"]):
         waiting = {s: r for s, r in records.items() if r is not None}
         if not waiting:
             raise CommandError(
-                "!tr answers a translation prompt: send it in the thread of the prompt "
-                "(ask for one by replying to a message with !translate)"
+                N_(
+                    "!tr answers a translation prompt: send it in the thread of the prompt "
+                    "(ask for one by replying to a message with !translate)"
+                )
             )
         reply_to = ctx.event.reply_to
         if reply_to in waiting and not ctx.event.relates_to.get("is_falling_back"):
@@ -47,8 +54,8 @@ class TranslateCommands(Commands["TranslateBot"]):
         record = waiting[source_event]
         target, text = await self._target_of(ctx, record, text)
         if not text:
-            raise CommandError("write the translation after !tr, e.g. !tr sv: Vi ses i morgon.")
-        body, body_html = render.translation(text, target, translator=ctx.sender)
+            raise CommandError(N_("write the translation after !tr, e.g. !tr sv: Vi ses i morgon."))
+        body, body_html = render.translation(text, target, ctx.room_t, translator=ctx.sender)
         record.translated[target] = ctx.sender
         terms = find_terms(await store.load_glossary(ctx.tx), record.text)
         data = prompts.payload(
@@ -71,7 +78,9 @@ class TranslateCommands(Commands["TranslateBot"]):
             code, rest = prefixed
             if same_language(code, record.source):
                 raise CommandError(
-                    f"the message is already {named(code)}; translate it into " + ", ".join(targets)
+                    N_("the message is already {language}; translate it into {targets}"),
+                    language=named(code, ctx.t),
+                    targets=", ".join(targets),
                 )
             return code, rest
         if len(targets) == 1:
@@ -86,8 +95,8 @@ class TranslateCommands(Commands["TranslateBot"]):
 
     @command(
         "translate",
-        Arg("language", optional=True, parse=parse.language, help="ISO 639-1 code, e.g. en"),
-        summary="as a reply to a message: ask for it in a language",
+        Arg("language", optional=True, parse=parse.language, help=N_("ISO 639-1 code, e.g. en")),
+        summary=N_("as a reply to a message: ask for it in a language"),
         example="!translate en",
     )
     async def translate(self, ctx: Context, *, language: str | None) -> None:
@@ -95,26 +104,32 @@ class TranslateCommands(Commands["TranslateBot"]):
         target_id = ctx.event.reply_to
         if target_id is None or ctx.event.relates_to.get("is_falling_back"):
             raise CommandError(
-                "send !translate as a reply to the message you want translated "
-                "(in Element: hover the message, Reply, then !translate en)"
+                N_(
+                    "send !translate as a reply to the message you want translated "
+                    "(in Element: hover the message, Reply, then !translate en)"
+                )
             )
         try:
             source = await self.bot.session.fetch_event(ctx.room_id, target_id)
         except MessengerError as e:
-            raise CommandError(f"cannot read the message you replied to: {e}") from None
+            raise CommandError(
+                N_("cannot read the message you replied to: {error}"), error=str(e)
+            ) from None
         if source.decrypt_error or not source.body.strip():
-            raise CommandError("the message you replied to has no text I can read (yet)")
+            raise CommandError(N_("the message you replied to has no text I can read (yet)"))
         working = await self.bot.working_languages(ctx)
         text = clean(source.body) or source.body
         found = await self.bot.detect(ctx.tx, text, {language} if language else None)
         if found is None:
-            raise CommandError("cannot tell which language that message is in")
+            raise CommandError(N_("cannot tell which language that message is in"))
         if language is None:
             language = next((w for w in working if not same_language(w, found.language)), None)
             if language is None:
-                raise CommandError("name the language you want, e.g. !translate en")
+                raise CommandError(N_("name the language you want, e.g. !translate en"))
         if same_language(language, found.language):
-            raise CommandError(f"that message already looks {named(found.language)}")
+            raise CommandError(
+                N_("that message already looks {language}"), language=named(found.language, ctx.t)
+            )
         existing = await store.load_prompt(ctx.tx, target_id)
         if existing and existing.prompt_key and language not in existing.translated:
             if language not in existing.targets:
@@ -122,8 +137,10 @@ class TranslateCommands(Commands["TranslateBot"]):
                 await store.save_prompt(ctx.tx, target_id, existing)
                 await prompts.refresh_prompt(ctx, target_id, existing)
             await ctx.reply(
-                f"That message already has a translation prompt; it now asks for {named(language)} "
-                "too. Volunteers answer in its thread.",
+                ctx._(
+                    "That message already has a translation prompt; it now asks for {language} "
+                    "too. Volunteers answer in its thread."
+                ).format(language=named(language, ctx.t)),
                 data=Notice(kind="info", bot=self.bot.name, command="translate"),
             )
             return

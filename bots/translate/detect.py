@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,15 @@ _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
 _MXID = re.compile(r"[@#!][\w.=\-/]+:[\w.\-]+(?::\d+)?")
 _CODE = re.compile(r"`[^`]*`|```.*?```", re.S)
 _WORD = re.compile(r"\w+")
+
+
+@cache
+def detectable() -> frozenset[str]:
+    """The ISO 639-1 codes lingua detects offline; a working language outside them (Nepali,
+    Burmese) is simply not detected: its messages get no automatic prompt."""
+    from lingua import Language
+
+    return frozenset(lang.iso_code_639_1.name.lower() for lang in Language.all())
 
 
 def family(code: str) -> str:
@@ -119,6 +129,7 @@ class Detector:
     def prepare(self, codes: frozenset[str]) -> None:
         """Build the detector for ``codes`` in the background (a language was added), so the
         next message is detected without waiting for that language's models to load."""
+        codes = codes & detectable()
         if len(codes) < 2 or codes in self._cache:
             return
         task = asyncio.get_running_loop().create_task(self.get(codes))
@@ -138,6 +149,7 @@ class Detector:
 
     async def get(self, codes: frozenset[str]) -> Any:
         """The lingua detector for ``codes`` (two or more), building it off the loop once."""
+        codes = codes & detectable()
         found = self._cache.get(codes)
         if found is not None:
             return found
@@ -151,7 +163,8 @@ class Detector:
         return found
 
     async def detect(self, text: str, codes: frozenset[str]) -> Detection | None:
-        """The language of ``text`` among ``codes``; None when nothing fits."""
+        """The language of ``text`` among ``codes`` (those lingua knows); None when nothing fits."""
+        codes = codes & detectable()
         if len(codes) < 2:
             return Detection(next(iter(codes)), 1.0, None, 1.0) if codes else None
         detector = await self.get(codes)

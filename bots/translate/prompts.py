@@ -9,10 +9,14 @@ from bots.translate.detect import Detection
 from bots.translate.model import Memory, Prompt, Term, find_terms, glossary_hits, volunteers_for
 from bots.translate.providers import ProviderError
 from messenger.botkit.context import Context
+from messenger.i18n import N_
 from messenger.protocol.translation import Translation
 
 if TYPE_CHECKING:
     from bots.translate.bot import TranslateBot
+
+MT_FAILED = N_("machine translation failed: {error}")
+"""A note on the card (kept in the record in the room's language: cards are the room's)."""
 
 
 def payload(source_event: str, record: Prompt, terms: list[Term], **fields: Any) -> Translation:
@@ -64,7 +68,9 @@ async def ask(
             remembered[t] = mem
     for target, mem in remembered.items():
         record.translated[target] = mem.by or "memory"
-        body, body_html = render.translation(mem.text, target, translator=None, reused_from=mem.by)
+        body, body_html = render.translation(
+            mem.text, target, ctx.room_t, translator=None, reused_from=mem.by
+        )
         data = payload(
             source_event, record, terms, kind="translation", status="translated",
             requested_by=requested_by, target_languages=targets, target_language=target,
@@ -89,11 +95,11 @@ async def _machine_answer(
     try:
         result, missing, provider = await bot.machine(ctx.tx, record.text, record.source, target)
     except ProviderError as e:
-        record.notes.append(f"machine translation failed: {e}")
+        record.notes.append(ctx.room_t.gettext(MT_FAILED).format(error=e))
         return False
     record.translated[target] = f"machine:{provider}"
     body, body_html = render.translation(
-        result, target, translator=None, machine=provider, kept_missing=missing
+        result, target, ctx.room_t, translator=None, machine=provider, kept_missing=missing
     )
     data = payload(
         source_event, record, terms, kind="translation", status="translated",
@@ -125,11 +131,11 @@ async def _prompt(
                     ctx.tx, record.text, record.source, target
                 )
             except ProviderError as e:
-                record.notes.append(f"machine translation failed: {e}")
+                record.notes.append(ctx.room_t.gettext(MT_FAILED).format(error=e))
                 break
     record.volunteers, record.present = vols, sorted(present)
     record.prompt_key = f"tr-prompt:{source_event}"
-    body, body_html = render.prompt(record, terms)
+    body, body_html = render.prompt(record, terms, ctx.room_t)
     data = _prompt_payload(source_event, record, terms, requested_by=requested_by)
     mentions = [u for u in vols if u in present]
     await ctx.reply(body, html_body=body_html, data=data, key=record.prompt_key, mentions=mentions)
@@ -152,6 +158,6 @@ async def refresh_prompt(ctx: Context, source_event: str, record: Prompt) -> Non
     if not record.prompt_key:
         return
     terms = find_terms(await store.load_glossary(ctx.tx), record.text)
-    body, body_html = render.prompt(record, terms)
+    body, body_html = render.prompt(record, terms, ctx.room_t)
     data = _prompt_payload(source_event, record, terms)
     await ctx.edit(record.room_id, record.prompt_key, body, html_body=body_html, data=data)

@@ -60,6 +60,12 @@ async def room_languages(tx: Tx) -> set[str]:
     return codes
 
 
+async def rooms_with_languages(tx: Tx) -> dict[str, list[str]]:
+    """Room → the working languages it set with ``!lang`` (rooms that set some)."""
+    rooms = await tx.items(ROOMS)
+    return {room: list(raw["languages"]) for room, raw in rooms if raw.get("languages")}
+
+
 # -- volunteers -----------------------------------------------------------------------------
 
 

@@ -263,3 +263,18 @@ def test_a_partnership_without_coordinators_is_refused(line: str) -> None:
 def test_four_eyes_defaults_on_and_can_be_turned_off() -> None:
     assert parse_org('[organisation]\nname="x"').bots.four_eyes is True
     assert parse_org('[organisation]\nname="x"\n[bots]\nfour_eyes=false').bots.four_eyes is False
+
+
+def test_any_iso_639_1_language_is_a_working_language() -> None:
+    """Issue 16: Nepali and Burmese are listed though the offline detector knows neither;
+    ``no`` is refused in favour of ``nb``/``nn``, and non-codes still are."""
+    org = parse_org(
+        '[organisation]\nname="x"\nlanguages=["ne", "MY", "en"]\n'
+        '[[working_group]]\nname="A"\nlanguages=["ne"]\n'
+    )
+    assert org.organisation.languages == ["ne", "my", "en"]
+    assert org.groups[0].languages == ["ne"]
+    for bad in ("no", "xx", "nep"):
+        with pytest.raises(ConfigError) as info:
+            parse_org(f'[organisation]\nname="x"\nlanguages=["{bad}"]\n')
+        assert any(f"'{bad}'" in p and "'nb' or 'nn'" in p for p in info.value.problems)

@@ -67,7 +67,7 @@ async def test_prompt_volunteer_glossary_memory_and_no_mt_traffic(
     bot = settings.org.bot_user_ids()["translate"]
 
     ev = await bjorn.send(room, "!lang")
-    assert "Swedish (sv), English (en)" in (await bot_reply(bjorn, ev, bot))["content"]["body"]
+    assert "English (en), Swedish (sv)" in (await bot_reply(bjorn, ev, bot))["content"]["body"]
     ev = await mette.send(room, "!translator add da>sv")
     assert "da>sv" in (await bot_reply(mette, ev, bot))["content"]["body"]
     ev = await coord.send(
@@ -90,7 +90,7 @@ async def test_prompt_volunteer_glossary_memory_and_no_mt_traffic(
     data = c[KEY]
     assert (data["kind"], data["status"], data["source_language"]) == ("prompt", "prompted", "da")
     assert data["source_event_id"] == source
-    assert data["target_languages"] == ["sv", "en"]
+    assert data["target_languages"] == ["en", "sv"]
     assert data["volunteers"] == [mette.user_id]
     assert data["glossary_hits"][0]["term"] == "Fjärilspartiet"
 
@@ -149,8 +149,8 @@ async def test_prompt_volunteer_glossary_memory_and_no_mt_traffic(
     bad = {
         "!translate en": "as a reply",
         "!tr Vi ses i morgon": "thread of the prompt",
-        "!translator add da-sv": "malformed language pair 'da-sv'",
-        "!lang sv,xx": "valid codes: ",
+        "!translator add da-sv": "pairs 'da-sv': not a language pair: write source>target",
+        "!lang sv,xx": "not an ISO 639-1 language code: write two letters, e.g. sv",
     }
     for command, expected in bad.items():
         ev = await coord.send(room, command)
@@ -227,7 +227,7 @@ async def test_a_volunteers_source_language_is_detected_though_no_room_lists_it(
         member_factory, members=2, coordinators=1, bots=["translate"]
     )
     bot = settings.org.bot_user_ids()["translate"]
-    assert settings.org.organisation.languages == ["sv", "en"]
+    assert settings.org.organisation.languages == ["en", "sv"]
     assert all(not g.languages for g in settings.org.groups)
     translate: Any = rt.bots[0]
     with_danish = frozenset({"sv", "en", "da"})
@@ -251,7 +251,7 @@ async def test_a_volunteers_source_language_is_detected_though_no_room_lists_it(
     c = (await bot_reply(bjorn, source, bot))["content"]
     assert c[KEY]["kind"] == "prompt"
     assert c[KEY]["source_language"] == "da"
-    assert c[KEY]["target_languages"] == ["sv", "en"]
+    assert c[KEY]["target_languages"] == ["en", "sv"]
     assert c[KEY]["volunteers"] == [mette.user_id]
     assert mette.user_id in c["body"]
     assert "Danish (da)" in c["body"]
