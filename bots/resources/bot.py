@@ -21,6 +21,7 @@ from bots.resources.render import card_data, reminder
 from messenger.botkit.bot import Bot
 from messenger.botkit.context import Context, notice_content, thread_relation
 from messenger.config import OrgFile
+from messenger.i18n import translator
 from messenger.session.core import Session
 from messenger.store import Tx
 
@@ -108,7 +109,8 @@ class ResourcesBot(Bot):
         """Queue the reminder in the request's thread, mentioning its group's coordinators."""
         group = next((g for g in self.org.groups if g.slug == req.group), None)
         coords = [c for c in (group.coordinators if group else []) if c != self.user_id]
-        text, html_body = reminder(req, coords)
+        room_t = translator(self.room_locale(req.room_id, group))  # the room's, like its card
+        text, html_body = reminder(room_t, req, coords)
         content = notice_content(text, html_body, card_data(req), coords)
         if req.thread_root:
             content["m.relates_to"] = thread_relation(req.thread_root)

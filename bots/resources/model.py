@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from messenger.i18n import N_
+
 KINDS: dict[str, tuple[str, ...]] = {
     # kind → allowed units, the first is the default
     "funding": ("SEK", "EUR"),
@@ -27,6 +29,7 @@ REMIND_BEFORE_MS = 3 * DAY_MS  # coordinators hear about an undecided request 3 
 REMIND_SOON_MS = 3_600_000  # … or an hour after it was made, if that is later
 
 Status = Literal["open", "approved", "denied", "fulfilled", "withdrawn"]
+ITEMS_WHOLE = N_("items are counted whole; write e.g. 3, not 2.5")
 
 
 def unit_for(kind: str, unit: str | None) -> str:
@@ -44,7 +47,7 @@ def unit_for(kind: str, unit: str | None) -> str:
 def check_unit_amount(minor: int, unit: str) -> None:
     """Items are counted whole: refuse fractions of an item."""
     if unit == "items" and minor % SCALE:
-        raise ValueError("items are counted whole; write e.g. 3, not 2.5")
+        raise ValueError(ITEMS_WHOLE)
 
 
 def decimal_str(minor: int) -> str:
@@ -52,16 +55,6 @@ def decimal_str(minor: int) -> str:
     sign = "-" if minor < 0 else ""
     q, r = divmod(abs(minor), SCALE)
     return f"{sign}{q}.{r:02d}"
-
-
-def show_amount(minor: int | None, unit: str) -> str:
-    """``150000, "SEK"`` → ``"1 500 SEK"``; ``1250, "hours"`` → ``"12.50 hours"``."""
-    if minor is None:
-        return "—"
-    sign = "-" if minor < 0 else ""
-    q, r = divmod(abs(minor), SCALE)
-    whole = f"{q:,}".replace(",", "\u202f")
-    return f"{sign}{whole}{f'.{r:02d}' if r else ''} {unit}"
 
 
 def date_ms(iso: str) -> int:
@@ -147,12 +140,6 @@ class Pool(BaseModel):
     def remaining(self) -> int:
         """What can still be granted."""
         return self.total - self.granted
-
-    @property
-    def label(self) -> str:
-        """``funding (SEK, this room)``."""
-        where = "organisation" if self.scope == "org" else "room"
-        return f"{self.kind} ({self.unit}, {where})"
 
 
 def pool_id(kind: str, unit: str, room_id: str | None) -> str:

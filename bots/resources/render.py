@@ -1,6 +1,8 @@
 """Provides what the resources bot shows: request cards, lists, pools, and the report (HTML+CSV).
 
-Every piece of user text is escaped before it goes into HTML.
+Every piece of user text, and every translated string, is escaped before it goes into HTML.
+Text comes in the language of the ``Translator`` given; the CSV and structured copies never
+are translated.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import json
 from html import escape
 from typing import Any
 
-from bots.resources.model import Pool, Request, decimal_str, ms_text, show_amount
+from bots.resources.model import Pool, Request, decimal_str, ms_text
+from bots.resources.words import amount, day, kind, pool_label, status, when
+from messenger.i18n import N_, Translator
 from messenger.protocol.resources import PoolInfo, RequestCard, RequestList, ResourceReport
 
 STATUS_ICON = {
@@ -28,6 +32,11 @@ CSV_FIELDS = [
 ]  # fmt: skip
 
 
+POOL_COLUMNS = (N_("pool"), N_("total"), N_("granted"), N_("spent"), N_("remaining"))
+REQUEST_COLUMNS = (
+    N_("ID"), N_("who asked"), N_("what"), N_("asked"), N_("status"), N_("granted"),
+    N_("decided by, when"),
+)  # fmt: skip
 MAX_CONTENT_BYTES = 30_000  # of plaintext JSON; Megolm and base64 grow it to well under 64 KiB
 ROW_STEPS = (25, 12, 6, 3, 1)
 
@@ -65,85 +74,107 @@ def card_data(req: Request) -> RequestCard:
     )
 
 
-def _status_line(req: Request) -> str:
+def _status_line(t: Translator, req: Request) -> str:
     if req.status == "open":
-        return "open — waiting for a coordinator"
+        return t.gettext("open — waiting for a coordinator")
     if req.status == "approved":
-        part = (
-            f" (of {show_amount(req.amount, req.unit)} asked)"
-            if req.amount is not None and req.granted != req.amount
-            else ""
-        )
-        return (
-            f"approved {show_amount(req.granted, req.unit)}{part} by {req.decided_by} "
-            f"on {ms_text(req.decided_at)}"
+        granted = amount(t, req.granted, req.unit)
+        if req.amount is not None and req.granted is not None and req.granted != req.amount:
+            return t.gettext("approved {granted} (of {asked} asked) by {who} on {when}").format(
+                granted=granted, asked=amount(t, req.amount, req.unit), who=req.decided_by,
+                when=when(t, req.decided_at),
+            )  # fmt: skip
+        return t.gettext("approved {granted} by {who} on {when}").format(
+            granted=granted, who=req.decided_by, when=when(t, req.decided_at)
         )
     if req.status == "denied":
-        return f"denied by {req.decided_by} on {ms_text(req.decided_at)}: {req.reason}"
-    if req.status == "fulfilled":
-        return (
-            f"fulfilled ({show_amount(req.granted, req.unit)}) by {req.fulfilled_by} "
-            f"on {ms_text(req.fulfilled_at)}; approved by {req.decided_by}"
+        return t.gettext("denied by {who} on {when}: {reason}").format(
+            who=req.decided_by, when=when(t, req.decided_at), reason=req.reason
         )
-    return f"withdrawn by {req.requester} on {ms_text(req.withdrawn_at)}"
+    if req.status == "fulfilled":
+        return t.gettext(
+            "fulfilled ({granted}) by {who} on {when}; approved by {approver}"
+        ).format(
+            granted=amount(t, req.granted, req.unit), who=req.fulfilled_by,
+            when=when(t, req.fulfilled_at), approver=req.decided_by,
+        )  # fmt: skip
+    return t.gettext("withdrawn by {who} on {when}").format(
+        who=req.requester, when=when(t, req.withdrawn_at)
+    )
 
 
-def card(req: Request, *, comments: bool = False) -> tuple[str, str]:
-    """(plain text, HTML) of a request card."""
+def card(t: Translator, req: Request, *, comments: bool = False) -> tuple[str, str]:
+    """(plain text, HTML) of a request card in ``t``'s language."""
     icon = STATUS_ICON[req.status]
-    asked = f"{show_amount(req.amount, req.unit)} " if req.amount is not None else ""
-    lines = [
-        f"{icon} {req.id} · {req.kind} · {req.status}",
-        f"“{req.what}” — {asked}asked by {req.requester} on {ms_text(req.created_at)}",
-    ]
+    what_kind, state = kind(t, req.kind), status(t, req.status)
+    created = when(t, req.created_at)
+    if req.amount is not None:
+        asked = t.gettext("“{what}” — {amount} asked by {who} on {when}")
+    else:
+        asked = t.gettext("“{what}” — asked by {who} on {when}")
+    fields = {"amount": amount(t, req.amount, req.unit), "who": req.requester, "when": created}
+    lines = [f"{icon} {req.id} · {what_kind} · {state}", asked.format(what=req.what, **fields)]
     html = [
-        f"<p>{icon} <b>{req.id}</b> · {req.kind} · <b>{req.status}</b><br/>",
-        f"“{escape(req.what)}” — {escape(asked)}asked by {escape(req.requester)} "
-        f"on {ms_text(req.created_at)}",
+        f"<p>{icon} <b>{req.id}</b> · {escape(what_kind)} · <b>{escape(state)}</b><br/>",
+        escape(asked).format(
+            what=escape(req.what), **{k: escape(str(v)) for k, v in fields.items()}
+        ),
     ]
     if req.purpose:
-        lines.append(f"For: {req.purpose}")
-        html.append(f"<br/>For: {escape(req.purpose)}")
+        line = t.gettext("For: {purpose}")
+        lines.append(line.format(purpose=req.purpose))
+        html.append("<br/>" + escape(line).format(purpose=escape(req.purpose)))
     if req.by:
-        lines.append(f"Needed by: {req.by}")
-        html.append(f"<br/>Needed by: {req.by}")
-    status = _status_line(req)
-    lines.append(f"Status: {status}")
-    html.append(f"<br/>Status: {escape(status)}</p>")
+        line = t.gettext("Needed by: {date}").format(date=day(t, req.by))
+        lines.append(line)
+        html.append(f"<br/>{escape(line)}")
+    line = t.gettext("Status: {status}").format(status=_status_line(t, req))
+    lines.append(line)
+    html.append(f"<br/>{escape(line)}</p>")
+    n = len(req.comments)
     if comments and req.comments:
-        lines.append(f"Comments ({len(req.comments)}):")
+        lines.append(t.gettext("Comments ({n}):").format(n=n))
         items = []
         for c in req.comments:
-            lines.append(f"  {c.sender} ({ms_text(c.ts)}): {c.text}")
-            items.append(f"<li>{escape(c.sender)} ({ms_text(c.ts)}): {escape(c.text)}</li>")
-        html.append(f"<p>Comments:</p><ul>{''.join(items)}</ul>")
+            lines.append(f"  {c.sender} ({when(t, c.ts)}): {c.text}")
+            items.append(f"<li>{escape(c.sender)} ({escape(when(t, c.ts))}): {escape(c.text)}</li>")
+        label = escape(t.gettext("Comments:"))
+        html.append(f"<p>{label}</p><ul>{''.join(items)}</ul>")
     elif req.comments:
-        lines.append(f"{len(req.comments)} comment(s) in the thread")
-        html.append(f"<p>{len(req.comments)} comment(s) in the thread</p>")
+        line = t.ngettext("{n} comment in the thread", "{n} comments in the thread", n).format(n=n)
+        lines.append(line)
+        html.append(f"<p>{escape(line)}</p>")
     return "\n".join(lines), "".join(html)
 
 
-def request_list(reqs: list[Request], title: str, limit: int = 25) -> tuple[str, str]:
-    """(text, HTML) of a list of requests, newest last, at most ``limit`` shown."""
+def request_list(
+    t: Translator, reqs: list[Request], title: str, limit: int = 25
+) -> tuple[str, str]:
+    """(text, HTML) of a list of requests, newest last, at most ``limit`` shown; ``title`` is
+    already in ``t``'s language."""
     if not reqs:
-        return f"{title}: none", f"<p>{escape(title)}: none</p>"
+        text = t.gettext("{title}: none").format(title=title)
+        return text, f"<p>{escape(text)}</p>"
     shown = reqs[-limit:]
-    lines = [f"{title} ({len(reqs)}):"]
+    heading = f"{title} ({len(reqs)}):"
+    lines = [heading]
     items = []
     for r in shown:
-        amount = show_amount(r.granted if r.granted is not None else r.amount, r.unit)
+        shown_amount = amount(t, r.granted if r.granted is not None else r.amount, r.unit)
+        what_kind, state = kind(t, r.kind), status(t, r.status)
         lines.append(
-            f"{STATUS_ICON[r.status]} {r.id} {r.kind} “{r.what}” {amount} — "
-            f"{r.status}, {r.requester}"
+            f"{STATUS_ICON[r.status]} {r.id} {what_kind} “{r.what}” {shown_amount} — "
+            f"{state}, {r.requester}"
         )
         items.append(
-            f"<li>{STATUS_ICON[r.status]} <b>{r.id}</b> {r.kind} “{escape(r.what)}” "
-            f"{escape(amount)} — {r.status}, {escape(r.requester)}</li>"
+            f"<li>{STATUS_ICON[r.status]} <b>{r.id}</b> {escape(what_kind)} “{escape(r.what)}” "
+            f"{escape(shown_amount)} — {escape(state)}, {escape(r.requester)}</li>"
         )
     if len(reqs) > limit:
-        lines.append(f"… and {len(reqs) - limit} earlier")
-        items.append(f"<li>… and {len(reqs) - limit} earlier</li>")
-    return "\n".join(lines), f"<p>{escape(title)} ({len(reqs)}):</p><ul>{''.join(items)}</ul>"
+        more = t.gettext("… and {n} earlier").format(n=len(reqs) - limit)
+        lines.append(more)
+        items.append(f"<li>{escape(more)}</li>")
+    return "\n".join(lines), f"<p>{escape(heading)}</p><ul>{''.join(items)}</ul>"
 
 
 def pool_info(pool: Pool) -> PoolInfo:
@@ -161,24 +192,29 @@ def pool_info(pool: Pool) -> PoolInfo:
     )
 
 
-def pool_table(pools: list[Pool]) -> tuple[str, str]:
+def pool_table(t: Translator, pools: list[Pool]) -> tuple[str, str]:
     """(text, HTML) of pools: total, granted, spent, remaining."""
     if not pools:
-        text = "No pools yet. A coordinator adds one with !pool add funding 5000"
+        text = t.gettext("No pools yet. A coordinator adds one with {example}").format(
+            example="!pool add funding 5000"
+        )
         return text, f"<p>{escape(text)}</p>"
     lines, rows = [], []
     for p in pools:
-        u = p.unit
+        u, label = p.unit, pool_label(t, p)
+        total, granted = amount(t, p.total, u), amount(t, p.granted, u)
+        spent, left = amount(t, p.spent, u), amount(t, p.remaining, u)
         lines.append(
-            f"{p.label}: total {show_amount(p.total, u)}, granted {show_amount(p.granted, u)}, "
-            f"spent {show_amount(p.spent, u)}, remaining {show_amount(p.remaining, u)}"
+            t.gettext(
+                "{pool}: total {total}, granted {granted}, spent {spent}, remaining {remaining}"
+            ).format(pool=label, total=total, granted=granted, spent=spent, remaining=left)
         )
         rows.append(
-            f"<tr><td>{escape(p.label)}</td><td>{show_amount(p.total, u)}</td>"
-            f"<td>{show_amount(p.granted, u)}</td><td>{show_amount(p.spent, u)}</td>"
-            f"<td><b>{show_amount(p.remaining, u)}</b></td></tr>"
+            f"<tr><td>{escape(label)}</td><td>{escape(total)}</td><td>{escape(granted)}</td>"
+            f"<td>{escape(spent)}</td><td><b>{escape(left)}</b></td></tr>"
         )
-    head = "<tr><th>pool</th><th>total</th><th>granted</th><th>spent</th><th>remaining</th></tr>"
+    names = [t.gettext(w) for w in POOL_COLUMNS]
+    head = "<tr>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
     return "\n".join(lines), f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -212,6 +248,7 @@ def report_csv(pools: list[Pool], reqs: list[Request], head: str, key: str, coun
 
 
 def report_html(
+    t: Translator,
     pools: list[Pool],
     reqs: list[Request],
     total: int,
@@ -220,52 +257,75 @@ def report_html(
     count: int,
     scope: str,
 ) -> tuple[str, str]:
-    """(text, HTML) of the transparency report notice; ``reqs`` are the rows shown of ``total``."""
-    ptext, phtml = pool_table(pools)
-    more = f", the latest {len(reqs)} shown" if total > len(reqs) else ""
-    lines = [
-        f"Transparency report — {scope}",
-        "",
-        "Pools:",
-        ptext,
-        "",
-        f"Requests ({total}{more}):",
-    ]
+    """(text, HTML) of the transparency report notice; ``reqs`` are the rows shown of ``total``;
+    ``scope`` is already in ``t``'s language."""
+    ptext, phtml = pool_table(t, pools)
+    title = t.gettext("Transparency report — {scope}").format(scope=scope)
+    if total > len(reqs):
+        requests = t.gettext("Requests ({total}, the latest {shown} shown)").format(
+            total=total, shown=len(reqs)
+        )
+    else:
+        requests = t.gettext("Requests ({total})").format(total=total)
+    lines = [title, "", t.gettext("Pools:"), ptext, "", requests + ":"]
     rows = []
     for r in reqs:
-        decided = f"{r.decided_by} on {ms_text(r.decided_at)}" if r.decided_by else "—"
-        granted = show_amount(r.granted, r.unit) if r.granted is not None else "—"
+        decided = (
+            t.gettext("{who} on {when}").format(who=r.decided_by, when=when(t, r.decided_at))
+            if r.decided_by
+            else "—"
+        )
+        granted = amount(t, r.granted, r.unit)
+        asked = amount(t, r.amount, r.unit)
+        what_kind, state = kind(t, r.kind), status(t, r.status)
         lines.append(
-            f"{r.id} {r.kind}: {r.requester} asked for “{r.what}” "
-            f"({show_amount(r.amount, r.unit)}); {r.status}, granted {granted}; "
-            f"decided by {decided}"
+            t.gettext(
+                "{id} {kind}: {who} asked for “{what}” ({asked}); {status}, granted {granted}; "
+                "decided by {decided}"
+            ).format(
+                id=r.id,
+                kind=what_kind,
+                who=r.requester,
+                what=r.what,
+                asked=asked,
+                status=state,
+                granted=granted,
+                decided=decided,
+            )  # fmt: skip
         )
         rows.append(
             f"<tr><td>{r.id}</td><td>{escape(r.requester)}</td><td>{escape(r.what)}</td>"
-            f"<td>{escape(show_amount(r.amount, r.unit))}</td><td>{r.status}</td>"
+            f"<td>{escape(asked)}</td><td>{escape(state)}</td>"
             f"<td>{escape(granted)}</td><td>{escape(decided)}</td></tr>"
         )
-    ledger = f"Ledger: {count} entries, head {head}, verification key {key}"
-    lines += ["", ledger, "Every row is in the attached CSV."]
-    rhead = (
-        "<tr><th>ID</th><th>who asked</th><th>what</th><th>asked</th><th>status</th>"
-        "<th>granted</th><th>decided by, when</th></tr>"
+    ledger = t.ngettext(
+        "Ledger: {count} entry, head {head}, verification key {key}",
+        "Ledger: {count} entries, head {head}, verification key {key}",
+        count,
+    )
+    pools_label, none = t.gettext("Pools"), t.gettext("none")
+    every = t.gettext("Every row is in the attached CSV.")
+    lines += ["", ledger.format(count=count, head=head, key=key), every]
+    names = [t.gettext(w) for w in REQUEST_COLUMNS]
+    rhead = "<tr>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
+    ledger_html = escape(ledger).format(
+        count=count, head=f"<code>{head}</code>", key=f"<code>{escape(key)}</code>"
     )
     html = (
-        f"<h4>Transparency report — {escape(scope)}</h4><p><b>Pools</b></p>{phtml}"
-        f"<p><b>Requests ({total}{more})</b></p>"
-        + (f"<table>{rhead}{''.join(rows)}</table>" if rows else "<p>none</p>")
-        + f"<p>Ledger: {count} entries, head <code>{head}</code>, "
-        f"verification key <code>{escape(key)}</code></p>"
-        "<p>Every row is in the attached CSV.</p>"
+        f"<h4>{escape(title)}</h4><p><b>{escape(pools_label)}</b></p>{phtml}"
+        f"<p><b>{escape(requests)}</b></p>"
+        + (f"<table>{rhead}{''.join(rows)}</table>" if rows else f"<p>{escape(none)}</p>")
+        + f"<p>{ledger_html}</p><p>{escape(every)}</p>"
     )
     return "\n".join(lines), html
 
 
-def fitted_list(reqs: list[Request], title: str, which: str) -> tuple[str, str, RequestList]:
+def fitted_list(
+    t: Translator, reqs: list[Request], title: str, which: str
+) -> tuple[str, str, RequestList]:
     """A request list with as many of the latest rows as fit in one message."""
     for limit in ROW_STEPS:
-        text, html_body = request_list(reqs, title, limit)
+        text, html_body = request_list(t, reqs, title, limit)
         shown = [card_data(r) for r in reqs[-limit:]]
         data = RequestList(filter=which, requests=shown, total=len(reqs))
         if fits(text, html_body, data):
@@ -274,6 +334,7 @@ def fitted_list(reqs: list[Request], title: str, which: str) -> tuple[str, str, 
 
 
 def fitted_report(
+    t: Translator,
     pools: list[Pool],
     reqs: list[Request],
     head: str,
@@ -286,7 +347,7 @@ def fitted_report(
     """The report notice with the latest request rows that fit (the CSV carries them all)."""
     for limit in ROW_STEPS:
         shown = reqs[-limit:]
-        text, html_body = report_html(pools, shown, len(reqs), head, key, count, scope)
+        text, html_body = report_html(t, pools, shown, len(reqs), head, key, count, scope)
         data = ResourceReport(
             since=since,
             rooms=rooms,
@@ -301,17 +362,25 @@ def fitted_report(
     return text, html_body, data
 
 
-def reminder(req: Request, coords: list[str]) -> tuple[str, str]:
-    """(text, HTML) reminding the coordinators (mentioned) of an undecided request."""
-    who = ", ".join(coords) or "coordinators"
-    who_html = (
-        ", ".join(f'<a href="https://matrix.to/#/{escape(c)}">{escape(c)}</a>' for c in coords)
-        or "coordinators"
-    )
-    text = f"⏰ {who}: {req.id} is needed by {req.by} and still waiting for a decision."
-    html_body = (
-        f"⏰ {who_html}: <b>{req.id}</b> “{escape(req.what)}” is needed by {req.by} "
-        "and still waiting for a decision (<code>!request approve "
-        f'{req.id}</code> or <code>!request deny {req.id} "reason"</code>).'
-    )
+def reminder(t: Translator, req: Request, coords: list[str]) -> tuple[str, str]:
+    """(text, HTML) reminding the coordinators (mentioned) of an undecided request, in the
+    room's language ``t``."""
+    who = ", ".join(coords) or t.gettext("coordinators")
+    who_html = ", ".join(
+        f'<a href="https://matrix.to/#/{escape(c)}">{escape(c)}</a>' for c in coords
+    ) or escape(t.gettext("coordinators"))
+    by = day(t, req.by)
+    text = "⏰ " + t.gettext(
+        "{who}: {id} is needed by {date} and still waiting for a decision."
+    ).format(who=who, id=req.id, date=by)
+    html_body = "⏰ " + escape(
+        t.gettext(
+            "{who}: {id} “{what}” is needed by {date} and still waiting for a decision "
+            "({approve} or {deny})."
+        )
+    ).format(
+        who=who_html, id=f"<b>{req.id}</b>", what=escape(req.what), date=escape(by),
+        approve=f"<code>!request approve {req.id}</code>",
+        deny=f'<code>!request deny {req.id} "reason"</code>',
+    )  # fmt: skip
     return text, html_body

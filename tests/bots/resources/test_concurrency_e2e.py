@@ -39,7 +39,7 @@ async def test_concurrent_approvals_never_overdraw(org_env: OrgEnv, member_facto
     bodies = [a["body"] for a in answers]
     assert len(approved) == 3, bodies
     assert len(refused) == 1, bodies
-    assert "has 100 SEK left" in refused[0]["body"]
+    assert "has SEK100.00 left" in refused[0]["body"]
     assert {a[REQUEST_KEY]["decided_by"] for a in approved} <= {anna.user_id, olle.user_id}
 
     pools = (await ask(member, room, bot, "!pool show"))[POOLS_KEY]["pools"]

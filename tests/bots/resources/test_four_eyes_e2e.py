@@ -59,7 +59,7 @@ async def test_four_eyes_units_and_examples(org_env: OrgEnv, member_factory) -> 
     assert not is_error(approved), approved["body"]
     assert approved[REQUEST_KEY]["granted"] == "200.00"
     assert approved[REQUEST_KEY]["decided_by"] == olle.user_id
-    assert "funding (EUR, room) has 800 EUR left" in approved["body"]
+    assert "funding (EUR, room) has €800.00 left" in approved["body"]
 
     # -- a one-coordinator group sets [bots] four_eyes = false: own approval works -----------
     text = org_env.org_text.replace("[bots]\n", "[bots]\nfour_eyes = false\n", 1)

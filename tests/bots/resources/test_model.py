@@ -17,10 +17,17 @@ from bots.resources.model import (
     Request,
     date_ms,
     decimal_str,
-    show_amount,
     unit_for,
 )
-from bots.resources.parse import parse_amount, parse_date, parse_kind, parse_request_id
+from bots.resources.parse import (
+    SUBCOMMANDS,
+    TOO_LARGE,
+    UNKNOWN_KIND_OR_SUBCOMMAND,
+    parse_amount,
+    parse_date,
+    parse_kind,
+    parse_request_id,
+)
 from bots.resources.render import (
     MAX_CONTENT_BYTES,
     card,
@@ -30,6 +37,16 @@ from bots.resources.render import (
     report_csv,
     report_html,
 )
+from bots.resources.words import amount, day, when
+from messenger.i18n import translator
+
+EN = translator("en")
+SV = translator("sv")
+
+
+def same(a: str, b: str) -> bool:
+    """Equal but for the kind of space (Babel uses no-break spaces)."""
+    return a.replace("\u00a0", " ").replace("\u202f", " ") == b
 
 
 @given(st.integers(min_value=1, max_value=MAX_MINOR))
@@ -79,8 +96,28 @@ def test_kinds_units_dates_ids() -> None:
     assert parse_request_id("r12") == parse_request_id("12") == "R12"
     with pytest.raises(ValueError, match="R12"):
         parse_request_id("X1")
-    assert show_amount(150050, "SEK") == "1\u202f500.50 SEK"
-    assert show_amount(300, "items") == "3 items"
+    assert same(amount(EN, 150050, "SEK"), "SEK1,500.50")
+    assert amount(EN, 300, "items") == "3 items"
+    assert amount(EN, 100, "hours") == "1 hour"
+    assert amount(EN, 1250, "hours") == "12.5 hours"
+
+
+def test_amounts_and_dates_in_swedish() -> None:
+    assert same(amount(SV, 123450, "SEK"), "1 234,50 kr")
+    assert same(amount(SV, 400050, "EUR"), "4 000,50 €")
+    assert amount(SV, 1250, "hours") == "12,5 timmar"
+    assert amount(SV, 100, "items") == "1 st."
+    assert day(SV, "2026-12-03") == "tors 3 dec. 2026"
+    assert when(SV, date_ms("2026-12-03") + 14 * 3_600_000) == "tors 3 dec. 2026 14:00 UTC"
+
+
+def test_parser_messages_name_what_exists() -> None:
+    """The parsers' messages are literal msgids: they must list the kinds, units and
+    subcommands there are."""
+    for kind in KINDS:
+        assert kind in UNKNOWN_KIND_OR_SUBCOMMAND
+    assert UNKNOWN_KIND_OR_SUBCOMMAND.endswith(", ".join(SUBCOMMANDS))
+    assert str(MAX_MINOR // 100) in TOO_LARGE
 
 
 def _req(**kw: object) -> Request:
@@ -99,19 +136,19 @@ def test_reminder_time_and_last_activity() -> None:
     assert _req(by="2027-01-02").reminder_at(now) == now + 3_600_000  # but not within the hour
     assert _req(created_at=5).last_activity == 5
     assert _req(created_at=5, decided_at=9, withdrawn_at=7).last_activity == 9
-    text, html = reminder(_req(by="2027-01-31"), ["@c<:x"])
-    assert text.startswith("⏰ @c<:x: R1 is needed by 2027-01-31")
+    text, html = reminder(EN, _req(by="2027-01-31"), ["@c<:x"])
+    assert text.startswith("⏰ @c<:x: R1 is needed by Sun, Jan 31, 2027")
     assert "@c&lt;:x" in html
     assert "<script>" not in html
 
 
 def test_user_text_is_escaped_in_html() -> None:
-    text, html = card(_req(purpose="<b>x</b>"))
+    text, html = card(EN, _req(purpose="<b>x</b>"))
     assert "<script>" in text
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "<b>x</b>" not in html
-    _t, report = report_html([], [_req()], 1, "0" * 64, "KEY", 3, "<i>g</i>")
+    _t, report = report_html(EN, [], [_req()], 1, "0" * 64, "KEY", 3, "<i>g</i>")
     assert "<script>" not in report
     assert "<i>g</i>" not in report
 
@@ -139,12 +176,12 @@ def test_report_csv_parses_and_adds_up() -> None:
 
 def test_lists_and_reports_of_many_long_requests_fit_in_one_event() -> None:
     reqs = [_req(id=f"R{i}", what="ü<" * 250, purpose="p" * 500) for i in range(1000)]
-    text, html, data = fitted_list(reqs, "All requests", "all")
+    text, html, data = fitted_list(EN, reqs, "All requests", "all")
     assert 0 < len(data.requests) < 25
     assert data.total == 1000
     size = len(json.dumps([text, html, data.model_dump(mode="json")]))
     assert size <= MAX_CONTENT_BYTES
     short = [_req(id=f"R{i}") for i in range(1000)]
-    text, html, report = fitted_report([], short, "0" * 64, "K", 9, "g", None, ["!r:x"])
+    text, html, report = fitted_report(EN, [], short, "0" * 64, "K", 9, "g", None, ["!r:x"])
     assert len(report.requests) == 25
     assert "1000" in text
