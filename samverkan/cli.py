@@ -235,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show times in this IANA timezone, e.g. Europe/Stockholm "
         "(default: $SAMVERKAN_TZ, else the system's)",
     )
+    tui.add_argument(
+        "--lang",
+        metavar="LANG",
+        help="the language of the screens, e.g. sv, da, nb, en "
+        "(default: $SAMVERKAN_LANG, else the system locale's, else English)",
+    )
     tui.set_defaults(func=cmd_tui)
     org = sub.add_parser("org", help="reconcile the homeserver with the organisation file")
     org_sub = org.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -13,8 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from messenger.config import Settings
 from messenger.errors import ConfigError
+from messenger.i18n import SOURCE, available, normalise
 
 TZ_ENV = "SAMVERKAN_TZ"
+LANG_ENV = "SAMVERKAN_LANG"
+SYSTEM_LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG")
+"""The system's locale variables, in the order POSIX consults them for messages."""
 
 
 def _log_to_file(home: Path) -> None:
@@ -47,6 +51,33 @@ def resolve_tz(name: str | None = None, environ: Mapping[str, str] | None = None
         ) from None
 
 
+def resolve_lang(name: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The TUI's language: ``--lang``, else ``$SAMVERKAN_LANG``, else the system locale
+    (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``sv_SE.UTF-8`` → ``sv``), else English.
+
+    A language chosen for Samverkan that has no catalogue is an error listing the available
+    ones; a system locale without one (``de_DE``, ``C``) simply means English.
+    """
+    env = os.environ if environ is None else environ
+    for chosen, source in ((name, "--lang"), (env.get(LANG_ENV), f"${LANG_ENV}")):
+        if chosen and chosen.strip():
+            found = normalise(chosen)
+            if found is None:
+                raise ConfigError(
+                    f"unknown language {chosen.strip()!r} (from {source}): "
+                    f"choose one of {', '.join(available())}, e.g. --lang sv"
+                )
+            return found
+    for var in SYSTEM_LOCALE:
+        value = (env.get(var) or "").strip()
+        if value:  # the first one set decides, as for every other program
+            code = value.split(".")[0].split("@")[0]
+            if code in {"C", "POSIX"}:
+                return SOURCE
+            return normalise(code) or SOURCE
+    return SOURCE
+
+
 def user_id_of(user: str | None, server_name: str) -> str:
     """``anna`` → ``@anna:server``; full IDs stay as they are."""
     if not user:
@@ -56,13 +87,15 @@ def user_id_of(user: str | None, server_name: str) -> str:
 
 async def run_tui(args: argparse.Namespace) -> int:
     """``samverkan tui``: restore the device, or log in (SAMVERKAN_PASSWORD or the screen);
-    times in ``--tz`` / ``$SAMVERKAN_TZ`` / the system's zone."""
+    times in ``--tz`` / ``$SAMVERKAN_TZ`` / the system's zone; words in ``--lang`` /
+    ``$SAMVERKAN_LANG`` / the system locale's language."""
     from bots.runtime import command_names
     from messenger.deploy.deployment import unlock_vault
     from samverkan.context import settings_for
     from tui.factory import make_app
 
     tz = resolve_tz(getattr(args, "tz", None))  # before the passphrase: fail fast
+    lang = resolve_lang(getattr(args, "lang", None))
     settings = settings_for(args)
     vault = await unlock_vault(settings)
     hs = settings.org.homeserver
@@ -70,7 +103,14 @@ async def run_tui(args: argparse.Namespace) -> int:
     _log_to_file(settings.home)
     password = os.environ.get("SAMVERKAN_PASSWORD")
     app = make_app(
-        settings, vault, hs.client_url, user_id, password, tz=tz, commands=command_names()
+        settings,
+        vault,
+        hs.client_url,
+        user_id,
+        password,
+        tz=tz,
+        commands=command_names(),
+        lang=lang,
     )
     await run_app(app)
     return 0
@@ -105,7 +145,8 @@ async def open_tui_in_process(settings: Settings, url: str, user_id: str, passwo
     from tui.factory import make_app
 
     tz = resolve_tz()
+    lang = resolve_lang()
     vault = await unlock_vault(settings)
     _log_to_file(settings.home)
-    app = make_app(settings, vault, url, user_id, password, tz=tz)
+    app = make_app(settings, vault, url, user_id, password, tz=tz, lang=lang)
     await run_app(app)

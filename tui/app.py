@@ -11,13 +11,15 @@ from datetime import tzinfo
 from typing import Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message as UIMessage
+from textual.screen import Screen
 
 from messenger.client.chat import Changes, ChatClient
 from messenger.client.timeline import Message
 from messenger.errors import AuthError, MessengerError
+from messenger.i18n import N_, SOURCE, Translator, translator
 from tui.commands import SamverkanCommands, commands_from_help
 from tui.quietgc import CHECK_S, QUIET_GC
 from tui.screens.login import LoginScreen
@@ -26,6 +28,23 @@ from tui.screens.prompts import InviteScreen, ReactionPicker
 from tui.widgets.timeline import TimelineView
 
 log = logging.getLogger(__name__)
+
+TEXTUAL_COMMANDS = [
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+]
+"""Textual's own command palette entries, extracted here and translated when shown."""
 
 ANSWER_S = 300
 """How long a self-verification request waits for another device to answer."""
@@ -68,11 +87,11 @@ class SamverkanApp(App[None]):
     PAUSE_GC_ON_SCROLL = True
     COMMANDS = App.COMMANDS | {SamverkanCommands}
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f2", "dashboards", "Dashboards"),
-        Binding("f3", "devices", "Devices"),
-        Binding("f5", "toggle_theme", "Theme"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", N_("Help")),
+        Binding("f2", "dashboards", N_("Dashboards")),
+        Binding("f3", "devices", N_("Devices")),
+        Binding("f5", "toggle_theme", N_("Theme")),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
     ]
 
     def __init__(
@@ -84,8 +103,12 @@ class SamverkanApp(App[None]):
         tz: tzinfo | None = None,
         sync: bool = True,
         commands: list[str] | None = None,
+        lang: str = SOURCE,
     ) -> None:
         super().__init__()
+        self.lang = lang
+        self.t: Translator = translator(lang)
+        """Every word on screen in the coordinator's language (widgets read ``app.t``)."""
         self.declared_commands = commands or []
         """``!event create`` …: what the bots declare (the CLI passes them in)."""
         self.opener = opener
@@ -122,7 +145,7 @@ class SamverkanApp(App[None]):
             client = await self.opener(url, user_id, password)
         except MessengerError as e:
             problem = (
-                "no stored session for this account here: enter the password"
+                self._("no stored session for this account here: enter the password")
                 if isinstance(e, AuthError) and password is None
                 else str(e)
             )
@@ -136,6 +159,7 @@ class SamverkanApp(App[None]):
     def start(self, client: ChatClient) -> None:
         """Show the main screen for a ready client and start syncing."""
         self.client = client
+        client.t = self.t
         self.sub_title = client.me
         self.main = MainScreen(client)
         if isinstance(self.screen, LoginScreen):
@@ -162,9 +186,9 @@ class SamverkanApp(App[None]):
                 AskRecoveryKey(self.client.me, identity.problem or ""), self.identity_chosen
             )
         elif identity.state == "restored":
-            self.notify("Cross-signing identity restored with the recovery key.")
+            self.notify(self._("Cross-signing identity restored with the recovery key."))
         elif identity.state == "verified":
-            self.notify("This device is verified: your other session signed it.")
+            self.notify(self._("This device is verified: your other session signed it."))
         elif identity.state == "unavailable" and identity.problem:
             self.notify(identity.problem, severity="warning", timeout=15)
 
@@ -175,7 +199,7 @@ class SamverkanApp(App[None]):
         assert self.client is not None
         if choice is None:
             self.notify(
-                "This device is not cross-signed; F3 lists devices and their trust.",
+                self._("This device is not cross-signed; F3 lists devices and their trust."),
                 severity="warning",
             )
         elif choice[0] == "key":
@@ -220,9 +244,12 @@ class SamverkanApp(App[None]):
             self.show_identity()
             return
         self.notify(
-            f"Asked your other device(s) ({', '.join(f.other_device for f in flows)}): "
-            "accept the request there.",
-            title="Verify this device",
+            self.t.ngettext(
+                "Asked your other device ({devices}): accept the request there.",
+                "Asked your other devices ({devices}): accept the request there.",
+                len(flows),
+            ).format(devices=", ".join(f.other_device for f in flows)),
+            title=self._("Verify this device"),
             timeout=20,
         )
         # The flows' ``changed`` events belong to the screen that follows them: poll states.
@@ -233,10 +260,13 @@ class SamverkanApp(App[None]):
                 for f in flows:
                     with contextlib.suppress(MessengerError):
                         await f.cancel("no answer", "m.timeout")
-                self.client.identity.problem = (
-                    f"No other device answered within {ANSWER_S // 60} minutes. "
-                    "Try again, or use the recovery key."
-                )
+                self.client.identity.problem = self.t.ngettext(
+                    "No other device answered within {n} minute. "
+                    "Try again, or use the recovery key.",
+                    "No other device answered within {n} minutes. "
+                    "Try again, or use the recovery key.",
+                    ANSWER_S // 60,
+                ).format(n=ANSWER_S // 60)
                 self.show_identity()
                 return
             await asyncio.sleep(0.2)
@@ -255,9 +285,15 @@ class SamverkanApp(App[None]):
                 await asyncio.sleep(0.2)
         if not self.client.identity.ok:
             self.client.identity.problem = (
-                "The other session did not sign this device"
-                + (f" ({flow.cancel_reason})" if flow.cancel_reason else "")
-                + ". Try again, or use the recovery key."
+                self._(
+                    "The other session did not sign this device ({reason}). "
+                    "Try again, or use the recovery key."
+                ).format(reason=flow.cancel_reason)
+                if flow.cancel_reason
+                else self._(
+                    "The other session did not sign this device. "
+                    "Try again, or use the recovery key."
+                )
             )
         if isinstance(self.screen, VerifyScreen):
             self.pop_screen()
@@ -294,7 +330,11 @@ class SamverkanApp(App[None]):
         try:
             await self.client.run(on_changes, on_connection)
         except AuthError as e:
-            self.notify(f"the homeserver refused this session: {e}", severity="error", timeout=30)
+            self.notify(
+                self._("the homeserver refused this session: {error}").format(error=e),
+                severity="error",
+                timeout=30,
+            )
 
     @work(group="markers", exit_on_error=False)
     async def load_markers(self) -> None:
@@ -332,7 +372,7 @@ class SamverkanApp(App[None]):
         for msg in ch.mentions:
             self.bell()
             who = self.client.display_name(msg.sender)
-            self.notify(f"{who}: {msg.body[:120]}", title="You were mentioned")
+            self.notify(f"{who}: {msg.body[:120]}", title=self._("You were mentioned"))
         if ch.board:
             refresh = getattr(self.screen, "refresh_board", None)
             if refresh:
@@ -342,7 +382,7 @@ class SamverkanApp(App[None]):
         if self.main is not None:
             self.main.show_banner(None if event.ok else event.text)
         if event.ok:
-            self.notify("Connection to the homeserver restored.")
+            self.notify(self._("Connection to the homeserver restored."))
 
     # -- rooms and history ----------------------------------------------------------------
 
@@ -386,7 +426,10 @@ class SamverkanApp(App[None]):
         try:
             await self.client.back_paginate(room_id)
         except MessengerError as e:
-            self.notify(f"could not load older messages: {e}", severity="warning")
+            self.notify(
+                self._("could not load older messages: {error}").format(error=e),
+                severity="warning",
+            )
         finally:
             view.loading = False
         self.main.reload(room_id)
@@ -410,7 +453,7 @@ class SamverkanApp(App[None]):
         try:
             await self.client.deliver(room_id, msg)
         except MessengerError as e:
-            self.notify(f"not sent: {e}", severity="error")
+            self.notify(self._("not sent: {error}").format(error=e), severity="error")
         if self.main:
             self.main.reload(room_id)
 
@@ -433,7 +476,7 @@ class SamverkanApp(App[None]):
         try:
             await self.client.react(room_id, event_id, key)
         except MessengerError as e:
-            self.notify(f"reaction not sent: {e}", severity="error")
+            self.notify(self._("reaction not sent: {error}").format(error=e), severity="error")
 
     def answer_invite(self, room_id: str) -> None:
         assert self.client is not None
@@ -471,11 +514,17 @@ class SamverkanApp(App[None]):
         while True:
             v = await queue.get()
             who = self.client.display_name(v.other_user)
-            where = "in a room" if v.room_id else f"from device {v.other_device}"
+            asks = (
+                self._("{who} ({user}) asks to verify in a room.")
+                if v.room_id
+                else self._("{who} ({user}) asks to verify from device {device}.")
+            )
             self.bell()
             self.notify(
-                f"{who} ({v.other_user}) asks to verify {where}. Press a to accept, Esc to refuse.",
-                title="Verification request",
+                asks.format(who=who, user=v.other_user, device=v.other_device)
+                + " "
+                + self._("Press a to accept, Esc to refuse."),
+                title=self._("Verification request"),
                 timeout=15,
             )
             self.push_screen(VerifyScreen(v, incoming=True))
@@ -488,9 +537,24 @@ class SamverkanApp(App[None]):
         try:
             v = await self.client.start_verification(user_id, device_id)
         except MessengerError as e:
-            self.notify(f"verification could not start: {e}", severity="error")
+            self.notify(
+                self._("verification could not start: {error}").format(error=e), severity="error"
+            )
             return
         self.push_screen(VerifyScreen(v))
+
+    # -- language -------------------------------------------------------------------------
+
+    def _(self, message: str) -> str:
+        """``message`` (an English msgid) in the coordinator's language."""
+        return self.t.gettext(message)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Any:
+        """Textual's own palette entries (theme, quit, keys …) in the coordinator's language."""
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(
+                self._(command.title), self._(command.help), command.callback, command.discover
+            )
 
     # -- screens --------------------------------------------------------------------------
 

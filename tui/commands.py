@@ -11,10 +11,17 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from messenger.client.timeline import Message
+from messenger.i18n import N_
+from tui.lang import t_of
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp
 
+KINDS = {
+    "working_group": N_("working group"),
+    "partnership": N_("partnership"),
+    "other": N_("other"),
+}
 _USAGE = re.compile(r"^\s*(![a-z][\w-]*(?: [a-z][\w-]*)*)", re.MULTILINE)
 
 
@@ -34,15 +41,24 @@ class SamverkanCommands(Provider):
 
     def _entries(self) -> list[tuple[str, Any, str]]:
         app: SamverkanApp = self.app  # type: ignore[assignment]
+        _ = t_of(self).gettext
         entries: list[tuple[str, Any, str]] = [
             (
-                "Dashboards: upcoming events, open requests, translations",
+                _("Dashboards: upcoming events, open requests, translations"),
                 app.action_dashboards,
-                "Everything that needs a coordinator, across all rooms",
+                _("Everything that needs a coordinator, across all rooms"),
             ),
-            ("Devices and trust", app.action_devices, "Members' devices; emoji verification"),
-            ("Toggle light / dark theme", app.action_toggle_theme, "Switch the colour theme"),
-            ("Help: keys and commands", app.action_help, "Every key binding"),
+            (
+                _("Devices and trust"),
+                app.action_devices,
+                _("Members' devices; emoji verification"),
+            ),
+            (
+                _("Toggle light / dark theme"),
+                app.action_toggle_theme,
+                _("Switch the colour theme"),
+            ),
+            (_("Help: keys and commands"), app.action_help, _("Every key binding")),
         ]
         client = app.client
         if client is not None:
@@ -50,17 +66,17 @@ class SamverkanCommands(Provider):
                 if room.kind != "space":
                     entries.append(
                         (
-                            f"Go to room: {room.name}",
+                            _("Go to room: {name}").format(name=room.name),
                             partial(app.open_room, room.room_id),
-                            room.topic or room.kind.replace("_", " "),
+                            room.topic or _(KINDS.get(room.kind, room.kind.replace("_", " "))),
                         )
                     )
             for inv in client.invites.values():
                 entries.append(
                     (
-                        f"Invitation: {inv.name}",
+                        _("Invitation: {name}").format(name=inv.name),
                         partial(app.answer_invite, inv.room_id),
-                        f"from {inv.inviter}",
+                        _("from {who}").format(who=inv.inviter),
                     )
                 )
         return entries

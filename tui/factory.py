@@ -8,6 +8,7 @@ from pathlib import Path
 from crypto.vault import Vault
 from messenger.client.chat import ChatClient
 from messenger.config import Settings
+from messenger.i18n import SOURCE, translator
 from messenger.ids import localpart
 from messenger.session.core import Session
 from tui.app import LoginDefaults, SamverkanApp
@@ -18,8 +19,9 @@ def tui_dir(home: Path, user_id: str) -> Path:
     return home / "tui" / localpart(user_id)
 
 
-def make_opener(settings: Settings, vault: Vault):  # type: ignore[no-untyped-def]
-    """A function restoring (password None) or logging in an account and wrapping it."""
+def make_opener(settings: Settings, vault: Vault, lang: str = SOURCE):  # type: ignore[no-untyped-def]
+    """A function restoring (password None) or logging in an account and wrapping it; what
+    the client says about its identity is in ``lang``."""
     trusted = set(settings.org.bot_user_ids().values())
 
     async def open_client(url: str, user_id: str, password: str | None) -> ChatClient:
@@ -32,6 +34,7 @@ def make_opener(settings: Settings, vault: Vault):  # type: ignore[no-untyped-de
             device_name="Samverkan TUI",
         )
         client = ChatClient(session, session.user_id, trusted)
+        client.t = translator(lang)
         await client.prepare_identity(password)
         return client
 
@@ -47,8 +50,16 @@ def make_app(
     *,
     tz: tzinfo | None = None,
     commands: list[str] | None = None,
+    lang: str = SOURCE,
 ) -> SamverkanApp:
     """The app: restores the stored device of ``user_id``, logs in with ``password``, or asks.
-    ``commands`` are the bots' command names for completion."""
+    ``commands`` are the bots' command names for completion; ``lang`` the coordinator's
+    language (``samverkan.tui_entry.resolve_lang``)."""
     defaults = LoginDefaults(url=url, user_id=user_id, password=password, restore=bool(user_id))
-    return SamverkanApp(make_opener(settings, vault), defaults=defaults, tz=tz, commands=commands)
+    return SamverkanApp(
+        make_opener(settings, vault, lang),
+        defaults=defaults,
+        tz=tz,
+        commands=commands,
+        lang=lang,
+    )

@@ -16,8 +16,10 @@ from rich.text import Text
 from textual.strip import Strip
 
 from messenger.client.timeline import Message
+from messenger.i18n import N_, SOURCE, Translator, translator
 from tui.cards import card_for
 from tui.htmltext import html_to_text
+from tui.lang import clock
 
 NAME_COLOURS = ["#e06c75", "#98c379", "#e5c07b", "#61afef", "#c678dd", "#56b6c2", "#d19a66"]
 CARD_KEYS = {"org.samverkan.event", "org.samverkan.request", "org.samverkan.poll"}
@@ -27,6 +29,12 @@ DIM = Style(dim=True)
 ITALIC = Style(italic=True)
 UTC_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}) UTC\b")
 """How the bots write a moment in their text (``2026-12-03 14:05 UTC``)."""
+MEMBERSHIP = {
+    "join": N_("{who} joined"),
+    "invite": N_("{who} was invited"),
+    "leave": N_("{who} left"),
+    "ban": N_("{who} was banned"),
+}
 
 
 def local_stamps(text: str, tz: tzinfo | None) -> str:
@@ -67,8 +75,11 @@ class MessageRenderer:
         tz: tzinfo | None,
         mention_names: list[str] | None = None,
         room_encrypted: Callable[[], bool] | None = None,
+        t: Translator | None = None,
     ) -> None:
         self.console = console
+        self.t = t or translator(SOURCE)
+        self._ = self.t.gettext
         self.room_encrypted = room_encrypted or (lambda: True)
         self.names = names
         self.lookup = lookup
@@ -78,8 +89,8 @@ class MessageRenderer:
         self._cache: dict[tuple[str, int, int, bool, bool, int], list[Strip]] = {}
 
     def time(self, ts: int) -> str:
-        """HH:MM in the viewer's timezone."""
-        return datetime.fromtimestamp(ts / 1000, self.tz).strftime("%H:%M")
+        """Hours and minutes in the viewer's timezone, as the viewer's language writes them."""
+        return clock(self.t, datetime.fromtimestamp(ts / 1000, self.tz).astimezone(self.tz))
 
     def lines(
         self, msg: Message, width: int, grouped: bool, in_thread: bool = False
@@ -129,7 +140,7 @@ class MessageRenderer:
                         Segment(f"{self.time(msg.ts)}  ", DIM),
                         Segment(name, Style(bold=True, color=name_colour(msg.sender))),
                     ]
-                    + ([Segment(" bot", DIM)] if msg.msgtype == "m.notice" else [])
+                    + ([Segment(" " + self._("bot"), DIM)] if msg.msgtype == "m.notice" else [])
                 )
             )
         style = ITALIC if msg.msgtype == "m.notice" else Style()
@@ -171,11 +182,11 @@ class MessageRenderer:
             header.append(f"{self.time(msg.ts)}  ", style="dim")
             header.append(self.names(msg.sender), style=f"bold {name_colour(msg.sender)}")
             if msg.msgtype == "m.notice":
-                header.append(" bot", style="dim")
+                header.append(" " + self._("bot"), style="dim")
             if insecure:
-                header.append("  ⚠ not encrypted", style="bold red")
+                header.append("  ⚠ " + self._("not encrypted"), style="bold red")
             if msg.device_deleted:
-                header.append("  ⚠ sent from a deleted device", style="yellow")
+                header.append("  ⚠ " + self._("sent from a deleted device"), style="yellow")
             parts.append(header)
         body: list[RenderableType] = []
         if msg.reply_to and not (
@@ -185,7 +196,7 @@ class MessageRenderer:
             quoted = (
                 f"{self.names(target.sender)}: {excerpt(target.body, 50)}"
                 if target
-                else "an earlier message"
+                else self._("an earlier message")
             )
             body.append(Text(f"↳ {quoted}", style="dim italic", no_wrap=True, overflow="ellipsis"))
         body.extend(self._body(msg))
@@ -212,16 +223,16 @@ class MessageRenderer:
             line.append(self.names(latest.sender), style=f"bold {name_colour(latest.sender)}")
             line.append(f": {excerpt(self._text_of(latest), 200)}")
             out.append(line)
-        count = f"{n} repl{'y' if n == 1 else 'ies'}"
-        out.append(Text(f"{'   ' if out else '🧵 '}{count} — press t to open", style="dim cyan"))
+        count = self.t.ngettext("{n} reply — press t to open", "{n} replies — press t to open", n)
+        out.append(Text(("   " if out else "🧵 ") + count.format(n=n), style="dim cyan"))
         return out
 
     def _text_of(self, msg: Message) -> str:
         """What a message says, in one plain string (for quotes and summaries)."""
         if msg.decrypt_error:
-            return "🔒 unable to decrypt"
+            return "🔒 " + self._("unable to decrypt")
         if msg.redacted:
-            return "🗑 message deleted"
+            return "🗑 " + self._("message deleted")
         body = html_to_text(msg.html).plain if msg.html else msg.body
         return local_stamps(body, self.tz) if self._from_bot(msg) else body
 
@@ -231,12 +242,18 @@ class MessageRenderer:
     def _body(self, msg: Message) -> list[RenderableType]:
         if msg.decrypt_error:
             return [
-                Text(f"🔒 Unable to decrypt this message: {msg.decrypt_error}", style="italic red")
+                Text(
+                    "🔒 "
+                    + self._("Unable to decrypt this message: {reason}").format(
+                        reason=msg.decrypt_error
+                    ),
+                    style="italic red",
+                )
             ]
         if msg.redacted:
-            return [Text("🗑 message deleted", style="dim italic")]
+            return [Text("🗑 " + self._("message deleted"), style="dim italic")]
         out: list[RenderableType] = []
-        card = card_for(msg.structured, self.tz, self.names) if msg.structured else None
+        card = card_for(msg.structured, self.tz, self.names, self.t) if msg.structured else None
         if not (card is not None and CARD_KEYS & msg.structured.keys()):
             style = "italic" if msg.msgtype == "m.notice" else ""
             if msg.structured.get("org.samverkan.notice", {}).get("kind") == "error":
@@ -252,14 +269,15 @@ class MessageRenderer:
             if msg.msgtype == "m.emote":
                 t = Text(f"* {self.names(msg.sender)} ", style=style) + t
             if msg.edited:
-                t.append(" (edited)", style="dim")
+                t.append(" " + self._("(edited)"), style="dim")
             out.append(t)
         if card is not None:
             out.append(card)
         if msg.pending:
-            out.append(Text("⏳ sending…", style="dim"))
+            out.append(Text("⏳ " + self._("sending…"), style="dim"))
         if msg.failed:
-            out.append(Text(f"⚠ not sent: {msg.failed} — press R to retry", style="bold red"))
+            failed = self._("not sent: {error} — press R to retry").format(error=msg.failed)
+            out.append(Text("⚠ " + failed, style="bold red"))
         return out
 
     def _mentions_me(self, msg: Message) -> bool:
@@ -271,14 +289,15 @@ class MessageRenderer:
     def _state_text(self, msg: Message) -> str:
         c = msg.content
         who = self.names(msg.state_key or msg.sender)
+        by = self.names(msg.sender)
         if msg.type == "m.room.member":
-            verb = {"join": "joined", "invite": "was invited", "leave": "left", "ban": "was banned"}
-            return f"{who} {verb.get(str(c.get('membership')), 'changed membership')}"
+            said = MEMBERSHIP.get(str(c.get("membership")), N_("{who} changed membership"))
+            return self._(said).format(who=who)
         if msg.type == "m.room.name":
-            return f"{self.names(msg.sender)} named the room {c.get('name', '')!r}"
+            return self._("{who} named the room “{name}”").format(who=by, name=c.get("name", ""))
         if msg.type == "m.room.topic":
-            return f"{self.names(msg.sender)} set the topic: {c.get('topic', '')}"
-        return f"{self.names(msg.sender)} turned on end-to-end encryption"
+            return self._("{who} set the topic: {topic}").format(who=by, topic=c.get("topic", ""))
+        return self._("{who} turned on end-to-end encryption").format(who=by)
 
     def _strips(self, parts: list[RenderableType], width: int, bg: Style | None) -> list[Strip]:
         from rich.console import Group

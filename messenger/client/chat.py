@@ -27,10 +27,12 @@ from messenger.e2ee.trust import CrossSigning, RecoveryKeyNeeded
 from messenger.e2ee.verification import Verification, VerificationManager
 from messenger.errors import AuthError, MessengerError, NotFound, TransientError
 from messenger.events import Incoming, SyncBatch
+from messenger.i18n import N_, SOURCE, Translator, translator
 from messenger.protocol import ROOM_MARKER
 from messenger.session.core import Session, guarded
 
 READ_NS = "tui-read"
+OFFLINE = N_("offline: no homeserver connection")
 BACKFILL_EVENTS = 1000
 """Events per room read back on start to fill the dashboards with what bots posted earlier."""
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
@@ -134,7 +136,10 @@ class ChatClient:
         self._stop = asyncio.Event()
         self.verifier: VerificationManager | None = None
         self.cross_signing: CrossSigning | None = None
-        self.identity = Identity("unavailable", problem="not checked yet")
+        self.t: Translator = translator(SOURCE)
+        """The language of what this client tells its person (identity problems); the TUI
+        sets its own."""
+        self.identity = Identity("unavailable", problem=self.t.gettext(N_("not checked yet")))
         if session is not None:
             self.cross_signing = CrossSigning(session)
             self.verifier = VerificationManager(session, self.cross_signing)
@@ -148,7 +153,7 @@ class ChatClient:
     def nio(self) -> Any:
         """The nio client (only this module uses it)."""
         if self.session is None:
-            raise TransientError("offline: no homeserver connection")
+            raise TransientError(self.t.gettext(OFFLINE))
         return self.session.client
 
     def timeline(self, room_id: str) -> Timeline:
@@ -464,7 +469,7 @@ class ChatClient:
 
     async def _send(self, room_id: str, event_type: str, content: dict[str, Any], txn: str) -> str:
         if self.session is None:
-            raise TransientError("offline: no homeserver connection")
+            raise TransientError(self.t.gettext(OFFLINE))
         return await self.session.send_now(room_id, content, txn_id=txn, event_type=event_type)
 
     async def react(self, room_id: str, event_id: str, key: str) -> None:
@@ -506,7 +511,7 @@ class ChatClient:
         elsewhere (Element, a wiped device) needs its recovery key; it is never replaced here.
         """
         if self.cross_signing is None:
-            self.identity = Identity("unavailable", problem="offline: no homeserver connection")
+            self.identity = Identity("unavailable", problem=self.t.gettext(OFFLINE))
             return self.identity
         cs = self.cross_signing
         try:
@@ -516,23 +521,32 @@ class ChatClient:
         except AuthError:
             self.identity = Identity(
                 "unavailable",
-                problem="this device is not cross-signed yet: sign in with the password once "
-                "to set up the account's cross-signing keys",
+                problem=self.t.gettext(
+                    N_(
+                        "this device is not cross-signed yet: sign in with the password once "
+                        "to set up the account's cross-signing keys"
+                    )
+                ),
             )
         except (CryptoError, ValueError) as e:
             self.identity = Identity(
                 "needs_recovery_key",
-                problem=f"That recovery key did not work: {e}. Check it and try again.",
+                problem=self.t.gettext(
+                    N_("That recovery key did not work: {error}. Check it and try again.")
+                ).format(error=e),
             )
         except MessengerError as e:
-            self.identity = Identity("unavailable", problem=f"cross-signing not set up: {e}")
+            self.identity = Identity(
+                "unavailable",
+                problem=self.t.gettext(N_("cross-signing not set up: {error}")).format(error=e),
+            )
         return self.identity
 
     async def reset_identity(self, password: str) -> Identity:
         """Replace the account's cross-signing identity with new keys (the password authorises
         the upload). Everyone who verified the account must verify it again."""
         if self.cross_signing is None:
-            self.identity = Identity("unavailable", problem="offline: no homeserver connection")
+            self.identity = Identity("unavailable", problem=self.t.gettext(OFFLINE))
             return self.identity
         cs = self.cross_signing
         try:
@@ -542,12 +556,19 @@ class ChatClient:
         except AuthError as e:
             self.identity = Identity(
                 "needs_recovery_key",
-                problem=f"The identity was not replaced: the homeserver refused the password "
-                f"({e}). Try again with the account's password.",
+                problem=self.t.gettext(
+                    N_(
+                        "The identity was not replaced: the homeserver refused the password "
+                        "({error}). Try again with the account's password."
+                    )
+                ).format(error=e),
             )
         except MessengerError as e:
             self.identity = Identity(
-                "needs_recovery_key", problem=f"The identity was not replaced: {e}"
+                "needs_recovery_key",
+                problem=self.t.gettext(N_("The identity was not replaced: {error}")).format(
+                    error=e
+                ),
             )
         return self.identity
 
@@ -572,14 +593,18 @@ class ChatClient:
         """Ask every other signed-in device of this account for emoji verification (the way
         Element verifies a new session); the first that accepts is the one to compare with."""
         if self.verifier is None or self.session is None:
-            raise TransientError("offline: no homeserver connection")
+            raise TransientError(self.t.gettext(OFFLINE))
         await self.session.query_device_keys({self.me})
         own = self.nio.device_id
         others = [d.id for d in self.nio.device_store.active_user_devices(self.me) if d.id != own]
         if not others:
             raise NotFound(
-                f"{self.me} has no other signed-in device to verify with: sign in on another "
-                "device (e.g. Element) first, or use the recovery key"
+                self.t.gettext(
+                    N_(
+                        "{user} has no other signed-in device to verify with: sign in on "
+                        "another device (e.g. Element) first, or use the recovery key"
+                    )
+                ).format(user=self.me)
             )
         return [await self.verifier.request(self.me, device) for device in sorted(others)]
 
@@ -603,5 +628,5 @@ class ChatClient:
     async def start_verification(self, user_id: str, device_id: str) -> Verification:
         """Ask another device (a person's or a bot's) for emoji verification."""
         if self.verifier is None:
-            raise TransientError("offline: no homeserver connection")
+            raise TransientError(self.t.gettext(OFFLINE))
         return await self.verifier.request(user_id, device_id)

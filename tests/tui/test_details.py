@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from bots.resources.model import show_amount as bots_show_amount
 from messenger.client.chat import RoomInfo, markdown_content
 from messenger.client.timeline import Timeline
 from messenger.events import Incoming
+from messenger.i18n import translator
 from messenger.protocol.resources import RequestCard
 from tests.tui.support import ME, METTE, NAMES, NORDIC, RESOURCES, T0, TZ, request_card, text
-from tui.cards import request_amount
-from tui.money import show_amount
+from tui.cards import request_amount, show_amount
 from tui.render import MessageRenderer
 from tui.widgets.roomlist import LABEL_WIDTH, room_label
 
@@ -79,30 +78,41 @@ def test_bot_times_are_in_the_viewers_timezone() -> None:
     data.update(decided_by=ME, decided_at=T0, granted="1200.00")
     tl.add_live([ev(2, RESOURCES, {**card, "m.relates_to": {}})])
     shown = "\n".join(lines(tl, "$d2"))
-    assert "Mon 30 Nov 01:53" in shown  # T0 in Stockholm (created and decided at T0)
-    assert "1\u202f200 SEK (of 1\u202f500 SEK asked)" in shown
+    assert "Mon, Nov 30 01:53" in shown  # T0 in Stockholm (created and decided at T0)
+    assert "SEK1,200.00 (of SEK1,500.00 asked)" in shown
+
+
+def plain(text: str) -> str:
+    """Babel's no-break spaces (U+00A0, U+202F) as plain spaces: compare meaning, not bytes."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.mark.parametrize(
-    ("amount", "unit"),
-    [("12000.00", "SEK"), ("1500.50", "EUR"), ("12.50", "hours"), ("0.00", "SEK"),
-     ("1234567.00", "KES"), ("-40.00", "SEK"), ("7.00", "")],
+    ("lang", "amount", "unit", "shown"),
+    [("en", "12000.00", "SEK", "SEK12,000.00"), ("sv", "12000.00", "SEK", "12 000,00 kr"),
+     ("sv", "1500.50", "EUR", "1 500,50 €"), ("en", "12.50", "hours", "12.5 hours"),
+     ("sv", "12.50", "hours", "12,5 timmar"), ("da", "1.00", "hours", "1 time"),
+     ("nb", "3.00", "items", "3 stk."), ("nb", "-40.00", "NOK", "-40,00 kr"),
+     ("da", "1234567.00", "KES", "1.234.567,00 KES"), ("sv", "7.00", "", "7"),
+     ("sv", "not a number", "SEK", "not a number SEK"), ("sv", None, "SEK", "—")],
 )  # fmt: skip
-def test_amounts_read_as_the_bots_write_them(amount: str, unit: str) -> None:
-    minor = round(float(amount) * 100)
-    assert show_amount(amount, unit) == bots_show_amount(minor, unit).strip()
+def test_amounts_are_written_as_the_viewers_language_does(
+    lang: str, amount: str | None, unit: str, shown: str
+) -> None:
+    assert plain(show_amount(amount, unit, translator(lang))) == shown
 
 
 def test_the_granted_amount_is_shown_once_approved() -> None:
+    en = translator("en")
     data = request_card("open", "$x")["org.samverkan.request"]
     data["amount"] = "12000.00"
-    assert request_amount(RequestCard.model_validate(data)) == "12\u202f000 SEK"
+    assert request_amount(RequestCard.model_validate(data), en) == "SEK12,000.00"
     data.update(status="approved", granted="12000.00")
-    assert request_amount(RequestCard.model_validate(data)) == "12\u202f000 SEK"
+    assert request_amount(RequestCard.model_validate(data), en) == "SEK12,000.00"
     data.update(granted="9000.00")
     assert (
-        request_amount(RequestCard.model_validate(data))
-        == "9\u202f000 SEK (of 12\u202f000 SEK asked)"
+        request_amount(RequestCard.model_validate(data), en)
+        == "SEK9,000.00 (of SEK12,000.00 asked)"
     )
 
 

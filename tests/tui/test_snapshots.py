@@ -83,3 +83,13 @@ def test_verification_screen(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=before)
+
+
+def test_main_screen_in_swedish(snap_compare: Any) -> None:
+    async def before(pilot: Pilot[None]) -> None:
+        pilot.app.open_room(NORDIC)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t", "up", "up", "up", "t")
+        await pilot.pause()
+
+    swedish = SamverkanApp(client=offline_client(), tz=TZ, sync=False, lang="sv")
+    assert snap_compare(swedish, terminal_size=SIZE, run_before=before)

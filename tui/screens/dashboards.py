@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from messenger.client.chat import ChatClient
 from messenger.client.timeline import Message
+from messenger.i18n import N_
 from tui.board import (
     Row,
     approved_requests,
@@ -19,29 +20,40 @@ from tui.board import (
     refusal_of,
     upcoming_events,
 )
-from tui.cards import RSVP_MARK, local_time, ms_time, request_amount
+from tui.cards import RSVP_MARK, kind_word, local_time, ms_time, request_amount, status_word
+from tui.lang import t_of
 from tui.render import excerpt
 from tui.screens.prompts import AskText
+from tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp
 
 
-PAST = {"approve": "approved", "deny": "denied", "fulfil": "marked fulfilled"}
+REFUSED = {
+    "approve": N_("{id} was not approved: {reason}"),
+    "deny": N_("{id} was not denied: {reason}"),
+    "fulfil": N_("{id} was not marked fulfilled: {reason}"),
+}
+RSVP_SENT = {
+    "yes": N_("RSVP yes sent for {title}"),
+    "maybe": N_("RSVP maybe sent for {title}"),
+    "no": N_("RSVP no sent for {title}"),
+}
 
 
 class DashboardScreen(Screen[None]):
     """Three tables across all rooms; keys send the bot commands as the coordinator."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("y", "rsvp('yes')", "RSVP yes"),
-        Binding("m", "rsvp('maybe')", "maybe"),
-        Binding("n", "rsvp('no')", "no"),
-        Binding("a", "decide('approve')", "Approve"),
-        Binding("d", "decide('deny')", "Deny"),
-        Binding("f", "decide('fulfil')", "Fulfilled"),
-        Binding("enter", "jump", "Open", show=False),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("y", "rsvp('yes')", N_("RSVP yes")),
+        Binding("m", "rsvp('maybe')", N_("maybe")),
+        Binding("n", "rsvp('no')", N_("no")),
+        Binding("a", "decide('approve')", N_("Approve")),
+        Binding("d", "decide('deny')", N_("Deny")),
+        Binding("f", "decide('fulfil')", N_("Fulfilled")),
+        Binding("enter", "jump", N_("Open"), show=False),
         Binding("1", "tab('events')", show=False),
         Binding("2", "tab('requests')", show=False),
         Binding("3", "tab('translations')", show=False),
@@ -65,31 +77,50 @@ class DashboardScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        _ = self._
         yield Header()
         with TabbedContent(id="tabs"):
-            with TabPane("Upcoming events [1]", id="events"):
+            with TabPane(_("Upcoming events") + " [1]", id="events"):
                 yield DataTable(id="t-events", cursor_type="row", zebra_stripes=True)
-            with TabPane("Requests [2]", id="requests"):
-                yield Static("[b]Open[/b] — waiting for a decision (a approve, d deny)")
+            with TabPane(_("Requests") + " [2]", id="requests"):
+                yield Static(_("[b]Open[/b] — waiting for a decision (a approve, d deny)"))
                 yield DataTable(id="t-requests", cursor_type="row", zebra_stripes=True)
-                yield Static("\n[b]Approved[/b] — to deliver (f fulfilled)")
+                yield Static("\n" + _("[b]Approved[/b] — to deliver (f fulfilled)"))
                 yield DataTable(id="t-approved", cursor_type="row", zebra_stripes=True)
-            with TabPane("Needs translation [3]", id="translations"):
+            with TabPane(_("Needs translation") + " [3]", id="translations"):
                 yield DataTable(id="t-translations", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def _(self, message: str) -> str:
+        return t_of(self).gettext(message)
+
     def on_mount(self) -> None:
+        _ = self._
         self.query_one("#t-events", DataTable).add_columns(
-            "when (your time)", "ID", "title", "room", "where", "you", "✅ ❔ ❌"
+            _("When (your time)"), "ID", _("Title"), _("Room"), _("Where"), _("You"), "✅ ❔ ❌"
         )
         self.query_one("#t-requests", DataTable).add_columns(
-            "ID", "status", "room", "kind", "what", "amount", "by", "from"
+            "ID",
+            _("Status"),
+            _("Room"),
+            _("Kind"),
+            _("What"),
+            _("Amount"),
+            _("Needed by"),
+            _("From"),
         )
         self.query_one("#t-approved", DataTable).add_columns(
-            "ID", "room", "kind", "what", "granted", "by", "from", "approved"
+            "ID",
+            _("Room"),
+            _("Kind"),
+            _("What"),
+            _("Granted"),
+            _("Needed by"),
+            _("From"),
+            _("Approved"),
         )
         self.query_one("#t-translations", DataTable).add_columns(
-            "room", "languages", "message", "volunteers"
+            _("Room"), _("Languages"), _("Message"), _("Volunteers")
         )
         self.refresh_board()
         self.query_one("#t-events", DataTable).focus()
@@ -102,19 +133,20 @@ class DashboardScreen(Screen[None]):
         """Re-read every table from the client (called on each sync that touched the board)."""
         names = self.client.display_name
         tz = self.sv.tz
+        t = t_of(self)
         self.rows["events"] = upcoming_events(self.client, self.now_ms)
         self._fill(
             "events",
             [
                 (
-                    local_time(r.data.start, tz),
+                    local_time(r.data.start, tz, t),
                     r.data.id,
                     r.data.title,
                     self._room(r.room_id),
                     r.data.where or "—",
                     RSVP_MARK.get(r.data.rsvps.get(self.client.me, ""), "·"),
                     " ".join(
-                        str(sum(1 for v in r.data.rsvps.values() if v == k))
+                        t.number(sum(1 for v in r.data.rsvps.values() if v == k))
                         for k in ("yes", "maybe", "no")
                     ),
                 )
@@ -127,11 +159,11 @@ class DashboardScreen(Screen[None]):
             [
                 (
                     r.data.id,
-                    r.data.status.upper(),
+                    status_word(r.data.status, t),
                     self._room(r.room_id),
-                    r.data.kind,
+                    kind_word(r.data.kind, t),
                     excerpt(r.data.what, 30),
-                    request_amount(r.data),
+                    request_amount(r.data, t),
                     r.data.by or "—",
                     names(r.data.requester),
                 )
@@ -145,12 +177,12 @@ class DashboardScreen(Screen[None]):
                 (
                     r.data.id,
                     self._room(r.room_id),
-                    r.data.kind,
+                    kind_word(r.data.kind, t),
                     excerpt(r.data.what, 30),
-                    request_amount(r.data),
+                    request_amount(r.data, t),
                     r.data.by or "—",
                     names(r.data.requester),
-                    f"{names(r.data.decided_by or '')}, {ms_time(r.data.decided_at, tz)}",
+                    f"{names(r.data.decided_by or '')}, {ms_time(r.data.decided_at, tz, t)}",
                 )
                 for r in self.rows["approved"]
             ],
@@ -181,8 +213,10 @@ class DashboardScreen(Screen[None]):
             moved = item is not None and item.data.get("status") != row.data.status
             if refusal:
                 self.notify(
-                    f"{row.data.id} was not {PAST.get(verb, verb)}: {refusal}",
-                    title=f"The bot refused !request {verb}",
+                    self._(REFUSED.get(verb, N_("{id} was not approved: {reason}"))).format(
+                        id=row.data.id, reason=refusal
+                    ),
+                    title=self._("The bot refused {command}").format(command=f"!request {verb}"),
                     severity="error",
                     timeout=20,
                 )
@@ -192,7 +226,7 @@ class DashboardScreen(Screen[None]):
 
     def _source_text(self, row: Row[Any]) -> str:
         msg = self.client.timeline(row.room_id).get(row.data.source_event_id)
-        return msg.body if msg else "(message not loaded)"
+        return msg.body if msg else self._("(message not loaded)")
 
     def _fill(self, name: str, rows: list[tuple[str, ...]]) -> None:
         table = self.query_one(f"#t-{name}", DataTable)
@@ -224,13 +258,16 @@ class DashboardScreen(Screen[None]):
         await self.sv.send_command(
             row.room_id, f"!event rsvp {row.data.id} {answer}", row.thread_root
         )
-        self.notify(f"RSVP {answer} sent for {row.data.title}")
+        self.notify(self._(RSVP_SENT[answer]).format(title=row.data.title))
 
     async def action_decide(self, verb: str) -> None:
         row = self._current("approved") if verb == "fulfil" else self._current("requests")
         if row is None:
-            where = "Approved" if verb == "fulfil" else "Open"
-            self.notify(f"Pick a request in the {where} table first (Tab moves between them).")
+            self.notify(
+                self._("Pick a request in the Approved table first (Tab moves between them).")
+                if verb == "fulfil"
+                else self._("Pick a request in the Open table first (Tab moves between them).")
+            )
             return
         if verb == "deny":
 
@@ -241,7 +278,8 @@ class DashboardScreen(Screen[None]):
                         self._send_decision, row, "deny", f'!request deny {row.data.id} "{safe}"'
                     )
 
-            self.app.push_screen(AskText(f"Why deny {row.data.id} ({row.data.what})?"), denied)
+            question = self._("Why deny {id} ({what})?").format(id=row.data.id, what=row.data.what)
+            self.app.push_screen(AskText(question), denied)
             return
         await self._send_decision(row, verb, f"!request {verb} {row.data.id}")
 
@@ -249,7 +287,7 @@ class DashboardScreen(Screen[None]):
         """Send a decision in the request's thread and watch for the bot's refusal."""
         command = await self.sv.send_command(row.room_id, text, row.thread_root)
         self.waiting.append((row, verb, command))
-        self.notify(f"!request {verb} {row.data.id} sent")
+        self.notify(self._("{command} sent").format(command=f"!request {verb} {row.data.id}"))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -8,23 +8,32 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from messenger.client.chat import ChatClient, DeviceRow
+from messenger.i18n import N_
+from tui.lang import t_of
+from tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from tui.app import SamverkanApp
 
 STATE_STYLE = {"own": "cyan", "verified": "green", "unverified": "yellow", "blocked": "red"}
+STATE_WORDS = {
+    "own": N_("own"),
+    "verified": N_("verified"),
+    "unverified": N_("unverified"),
+    "blocked": N_("blocked"),
+}
 
 
 class DevicesScreen(Screen[None]):
     """Members' devices across every room; ``v`` starts emoji verification with one."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("v", "verify", "Verify (emoji)"),
-        Binding("g", "refresh_devices", "Refresh"),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("v", "verify", N_("Verify (emoji)")),
+        Binding("g", "refresh_devices", N_("Refresh")),
     ]
 
     def __init__(self, client: ChatClient, rows: list[DeviceRow] | None = None) -> None:
@@ -36,16 +45,22 @@ class DevicesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            "Devices of everyone in your rooms. Select one and press [b]v[/b] to compare emoji "
-            "with its owner (or a bot); a verified device gets 🛡 in every room.",
+            self._(
+                "Devices of everyone in your rooms. Select one and press [b]v[/b] to compare "
+                "emoji with its owner (or a bot); a verified device gets 🛡 in every room."
+            ),
             id="devices-help",
         )
         yield DataTable(id="devices", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def _(self, message: str) -> str:
+        return t_of(self).gettext(message)
+
     def on_mount(self) -> None:
+        _ = self._
         self.query_one(DataTable).add_columns(
-            "user", "device", "name", "state", "fingerprint (ed25519)"
+            _("User"), _("Device"), _("Name"), _("State"), _("Fingerprint (ed25519)")
         )
         self.action_refresh_devices()
         self.query_one(DataTable).focus()
@@ -65,7 +80,10 @@ class DevicesScreen(Screen[None]):
                 self.client.display_name(r.user_id) + f" ({r.user_id})",
                 r.device_id,
                 r.name,
-                Text(r.state, style=STATE_STYLE.get(r.state, "")),
+                Text(
+                    self._(STATE_WORDS[r.state]) if r.state in STATE_WORDS else r.state,
+                    style=STATE_STYLE.get(r.state, ""),
+                ),
                 r.fingerprint,
             )
 
@@ -75,7 +93,7 @@ class DevicesScreen(Screen[None]):
             return
         row = self.rows[table.cursor_row]
         if row.state == "own":
-            self.notify("That is this device.", severity="warning")
+            self.notify(self._("That is this device."), severity="warning")
             return
         app: SamverkanApp = self.app  # type: ignore[assignment]
         app.start_verification(row.user_id, row.device_id)

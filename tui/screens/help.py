@@ -8,7 +8,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from messenger.i18n import N_
+from tui.lang import t_of
+
+HELP = N_("""\
 # Samverkan — keys
 
 | key | does |
@@ -40,14 +43,14 @@ first; Enter accepts or declines them.
 Events: **y** / **n** / **m** RSVP. Requests: **a** approve, **d** deny (asks why),
 **f** fulfilled. Translations: **Enter** jumps to the prompt.
 Each action sends the bot command as you, in the item's room.
-"""
+""")
 
 
 class HelpScreen(ModalScreen[None]):
     """Keys and usage; Esc closes."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,f1,q", "dismiss", N_("Close"))]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(HELP)
+            yield Markdown(t_of(self).gettext(HELP))

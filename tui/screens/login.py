@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
+
+from tui.lang import t_of
+from tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from tui.app import LoginDefaults, SamverkanApp
@@ -22,17 +25,21 @@ class LoginScreen(Screen[None]):
         self.problem = problem
 
     def compose(self) -> ComposeResult:
+        _ = self._
         with Vertical(id="login"):
-            yield Static("[b]Samverkan[/b] — sign in", id="login-title")
-            yield Label("Homeserver")
+            yield Static("[b]Samverkan[/b] — " + _("sign in"), id="login-title")
+            yield Label(_("Homeserver"))
             yield Input(self.defaults.url, placeholder="http://127.0.0.1:8008", id="url")
-            yield Label("User")
+            yield Label(_("User"))
             yield Input(self.defaults.user_id, placeholder="@anna:localhost", id="user")
-            yield Label("Password (leave empty to restore this device's stored session)")
+            yield Label(_("Password (leave empty to restore this device's stored session)"))
             yield Input(password=True, id="password")
-            yield Button("Sign in", variant="primary", id="go")
+            yield Button(_("Sign in"), variant="primary", id="go")
             yield Static(self.problem or "", id="login-error")
         yield Footer()
+
+    def _(self, message: str) -> str:
+        return t_of(self).gettext(message)
 
     def on_mount(self) -> None:
         target = "#password" if self.defaults.user_id else "#user"
@@ -48,9 +55,11 @@ class LoginScreen(Screen[None]):
         user = self.query_one("#user", Input).value.strip()
         password = self.query_one("#password", Input).value or None
         if not url or not user.startswith("@") or ":" not in user:
-            self.show_error("enter the homeserver URL and a user ID such as @anna:localhost")
+            self.show_error(
+                self._("enter the homeserver URL and a user ID such as @anna:localhost")
+            )
             return
-        self.query_one("#login-error", Static).update("signing in…")
+        self.query_one("#login-error", Static).update(self._("signing in…"))
         self.query_one("#go", Button).disabled = True
         app: SamverkanApp = self.app  # type: ignore[assignment]
         app.sign_in(url, user, password)

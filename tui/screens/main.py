@@ -8,12 +8,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from messenger.client.chat import ChatClient
 from messenger.client.timeline import Message
+from messenger.i18n import N_
+from tui.lang import t_of
 from tui.render import MessageRenderer, excerpt
 from tui.widgets.composer import Composer
+from tui.widgets.footer import Footer
 from tui.widgets.roomlist import SHIELDS, RoomList
 from tui.widgets.timeline import TimelineView
 
@@ -25,10 +28,10 @@ class MainScreen(Screen[None]):
     """Everything a coordinator reads and writes in; network work is the app's."""
 
     BINDINGS = [
-        Binding("escape", "cancel_mode", "Cancel reply/thread", show=False),
-        Binding("ctrl+r", "focus_rooms", "Rooms"),
-        Binding("ctrl+t", "focus_timeline", "Timeline"),
-        Binding("ctrl+o", "focus_composer", "Write"),
+        Binding("escape", "cancel_mode", N_("Cancel reply/thread"), show=False),
+        Binding("ctrl+r", "focus_rooms", N_("Rooms")),
+        Binding("ctrl+t", "focus_timeline", N_("Timeline")),
+        Binding("ctrl+o", "focus_composer", N_("Write")),
     ]
 
     def __init__(self, client: ChatClient) -> None:
@@ -42,6 +45,10 @@ class MainScreen(Screen[None]):
     def sv(self) -> SamverkanApp:
         return self.app  # type: ignore[return-value]
 
+    def _(self, message: str) -> str:
+        """``message`` in the coordinator's language."""
+        return t_of(self).gettext(message)
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield Static("", id="banner")
@@ -49,7 +56,8 @@ class MainScreen(Screen[None]):
             yield RoomList(id="rooms")
             with Vertical(id="center"):
                 yield Static(
-                    "Pick a room on the left (Ctrl+R), or Ctrl+P for everything.", id="room-title"
+                    self._("Pick a room on the left (Ctrl+R), or Ctrl+P for everything."),
+                    id="room-title",
                 )
                 yield TimelineView(id="timeline")
                 yield Static("", id="mode")
@@ -83,6 +91,7 @@ class MainScreen(Screen[None]):
             self.sv.tz,
             [self.client.display_name(self.client.me, room_id)],
             lambda: (info := self.client.info.get(room_id)) is None or info.encrypted,
+            t_of(self),
         )
 
     def refresh_rooms(self) -> None:
@@ -109,7 +118,7 @@ class MainScreen(Screen[None]):
         icon, colour, words = SHIELDS.get(info.shield, SHIELDS["unverified"])
         topic = f" — {info.topic}" if info.topic else ""
         self.query_one("#room-title", Static).update(
-            f"[b]{info.name}[/b]{topic}   [{colour}]{icon} {words}[/]"
+            f"[b]{info.name}[/b]{topic}   [{colour}]{icon} {self._(words)}[/]"
         )
 
     def reload(self, room_id: str) -> None:
@@ -130,8 +139,9 @@ class MainScreen(Screen[None]):
         panel = self.query_one("#thread-panel")
         panel.display = True
         self.query_one("#thread-title", Static).update(
-            f"[b]Thread[/b] · {self.client.display_name(root.sender, self.room_id)}: "
-            f"{excerpt(root.body, 40)}\n[dim]Esc closes[/dim]"
+            "[b]" + self._("Thread") + "[/b] · "
+            f"{self.client.display_name(root.sender, self.room_id)}: {excerpt(root.body, 40)}\n"
+            "[dim]" + self._("Esc closes") + "[/dim]"
         )
         self.query_one("#thread", TimelineView).show(
             lambda: tl.thread(root.event_id), self.renderer(self.room_id), True
@@ -148,17 +158,20 @@ class MainScreen(Screen[None]):
         mode = self.query_one("#mode", Static)
         parts = []
         if thread_root:
-            parts.append("🧵 writing in the thread")
+            parts.append("🧵 " + self._("writing in the thread"))
         if reply_to and self.room_id:
             who = self.client.display_name(reply_to.sender, self.room_id)
-            parts.append(f"↳ replying to {who}: {excerpt(reply_to.body, 50)}")
-        mode.update("  ".join(parts) + "   [dim](Esc cancels)[/dim]" if parts else "")
+            replying = self._("replying to {who}: {text}")
+            parts.append("↳ " + replying.format(who=who, text=excerpt(reply_to.body, 50)))
+        cancels = "   [dim]" + self._("(Esc cancels)") + "[/dim]"
+        mode.update("  ".join(parts) + cancels if parts else "")
         mode.display = bool(parts)
 
     def show_banner(self, text: str | None) -> None:
         """The connection banner (None hides it)."""
         banner = self.query_one("#banner", Static)
-        banner.update(f"⚠ Connection to the homeserver lost: {text}" if text else "")
+        lost = self._("Connection to the homeserver lost: {reason}")
+        banner.update("⚠ " + lost.format(reason=text) if text else "")
         banner.display = bool(text)
 
     # -- messages up ----------------------------------------------------------------------
@@ -194,7 +207,7 @@ class MainScreen(Screen[None]):
     def on_composer_submitted(self, event: Composer.Submitted) -> None:
         composer = self.query_one(Composer)
         if self.room_id is None:
-            self.notify("Pick a room first (Ctrl+R).", severity="warning")
+            self.notify(self._("Pick a room first (Ctrl+R)."), severity="warning")
             return
         composer.load_text("")
         self.sv.send(

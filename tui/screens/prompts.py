@@ -12,6 +12,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from messenger.client.chat import InviteInfo
+from messenger.i18n import N_
+from tui.lang import t_of
 
 REACTIONS = ["👍", "✅", "❌", "❔", "❤️", "🎉", "😄", "👀"]
 
@@ -20,13 +22,13 @@ class ReactionPicker(ModalScreen[str | None]):
     """Pick a reaction (number keys or Enter); Esc cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("escape", "dismiss(None)", N_("Cancel")),
         *(Binding(str(i + 1), f"pick({i})", show=False) for i in range(len(REACTIONS))),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("React with… (1–8, Enter; Esc cancels)")
+            yield Static(t_of(self).gettext("React with… (1–8, Enter; Esc cancels)"))
             yield OptionList(*(Option(f"{i + 1}  {r}", id=str(i)) for i, r in enumerate(REACTIONS)))
 
     def action_pick(self, i: int) -> None:
@@ -40,9 +42,9 @@ class InviteScreen(ModalScreen[bool | None]):
     """Accept (a) or decline (d) an invitation."""
 
     BINDINGS = [
-        Binding("a", "dismiss(True)", "Accept"),
-        Binding("d", "dismiss(False)", "Decline"),
-        Binding("escape", "dismiss(None)", "Later"),
+        Binding("a", "dismiss(True)", N_("Accept")),
+        Binding("d", "dismiss(False)", N_("Decline")),
+        Binding("escape", "dismiss(None)", N_("Later")),
     ]
 
     def __init__(self, invite: InviteInfo) -> None:
@@ -50,17 +52,23 @@ class InviteScreen(ModalScreen[bool | None]):
         self.invite = invite
 
     def compose(self) -> ComposeResult:
+        _ = t_of(self).gettext
+        by = (
+            _("invited by {who}").format(who=self.invite.inviter)
+            if self.invite.inviter
+            else _("invited by someone")
+        )
         with Vertical(classes="dialog"):
             yield Static(
-                f"[b]{self.invite.name}[/b]\ninvited by {self.invite.inviter or 'someone'}\n\n"
-                "[b]a[/b] accept   [b]d[/b] decline   [b]Esc[/b] later"
+                f"[b]{self.invite.name}[/b]\n{by}\n\n"
+                + _("[b]a[/b] accept   [b]d[/b] decline   [b]Esc[/b] later")
             )
 
 
 class AskText(ModalScreen[str | None]):
     """One line of text (e.g. the reason for denying a request)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", N_("Cancel"))]
 
     def __init__(self, question: str) -> None:
         super().__init__()

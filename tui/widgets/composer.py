@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.message import Message as UIMessage
 from textual.widgets import TextArea
 
+from messenger.i18n import N_
+
 
 def completions(
     text: str, cursor: int, commands: list[str], members: dict[str, str]
@@ -39,7 +41,7 @@ class Composer(TextArea):
     """Enter sends; Ctrl+J (or Alt+Enter) adds a line; Up/Down walk history; Tab completes."""
 
     DEFAULT_CSS = "Composer { height: auto; max-height: 8; min-height: 3; }"
-    BINDINGS = [Binding("ctrl+j", "newline", "New line", show=False)]
+    BINDINGS = [Binding("ctrl+j", "newline", N_("New line"), show=False)]
 
     class Submitted(UIMessage):
         """The person pressed Enter."""

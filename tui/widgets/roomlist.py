@@ -8,18 +8,20 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from messenger.client.chat import InviteInfo, RoomInfo
+from messenger.i18n import N_
+from tui.lang import t_of
 
 SECTIONS = [
-    ("working_group", "Working groups"),
-    ("partnership", "Partnerships"),
-    ("other", "Other rooms"),
+    ("working_group", N_("Working groups")),
+    ("partnership", N_("Partnerships")),
+    ("other", N_("Other rooms")),
 ]
 LABEL_WIDTH = 30
 """Cells a room's line may use in the list (its width less padding and scrollbar)."""
 SHIELDS = {
-    "verified": ("🛡", "green", "encrypted; every device verified"),
-    "unverified": ("⚠", "yellow", "encrypted; unverified devices present"),
-    "plain": ("🔓", "red", "not encrypted"),
+    "verified": ("🛡", "green", N_("encrypted; every device verified")),
+    "unverified": ("⚠", "yellow", N_("encrypted; unverified devices present")),
+    "plain": ("🔓", "red", N_("not encrypted")),
 }
 
 
@@ -65,12 +67,13 @@ class RoomList(OptionList):
         self, rooms: list[RoomInfo], invites: list[InviteInfo], current: str | None
     ) -> None:
         """Rebuild the options, keeping the highlighted room."""
+        _ = t_of(self).gettext
         keep = self.highlighted_option.id if self.highlighted_option is not None else None
         options: list[Option | None] = []
         if invites:
-            options.append(Option(Text("Invites", style="bold magenta"), disabled=True))
+            options.append(Option(Text(_("Invites"), style="bold magenta"), disabled=True))
             for inv in invites:
-                who = f" from {inv.inviter}" if inv.inviter else ""
+                who = " " + _("from {who}").format(who=inv.inviter) if inv.inviter else ""
                 options.append(
                     Option(Text(f"✉ {inv.name}{who}", style="magenta"), id=f"invite:{inv.room_id}")
                 )
@@ -82,7 +85,7 @@ class RoomList(OptionList):
             members = [r for r in rooms if r.kind == kind]
             if not members:
                 continue
-            options.append(Option(Text(f" {title}", style="bold dim"), disabled=True))
+            options.append(Option(Text(f" {_(title)}", style="bold dim"), disabled=True))
             options.extend(Option(room_label(r), id=f"room:{r.room_id}") for r in members)
         self.clear_options()
         self.add_options(options)

@@ -18,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from messenger.client.timeline import Message
+from messenger.i18n import N_
 from tui.quietgc import QUIET_GC
 from tui.render import MessageRenderer
 
@@ -29,14 +30,14 @@ class TimelineView(ScrollView, can_focus=True):
     """Messages from a source function; ``reload()`` after the source changed."""
 
     BINDINGS = [
-        Binding("up", "select(-1)", "Previous", show=False),
-        Binding("down", "select(1)", "Next", show=False),
-        Binding("r", "reply", "Reply"),
-        Binding("t", "thread", "Thread"),
-        Binding("e", "react", "React"),
-        Binding("R", "retry", "Retry", show=False),
-        Binding("escape", "unselect", "Unselect", show=False),
-        Binding("end", "bottom", "Newest", show=False),
+        Binding("up", "select(-1)", N_("Previous"), show=False),
+        Binding("down", "select(1)", N_("Next"), show=False),
+        Binding("r", "reply", N_("Reply")),
+        Binding("t", "thread", N_("Thread")),
+        Binding("e", "react", N_("React")),
+        Binding("R", "retry", N_("Retry"), show=False),
+        Binding("escape", "unselect", N_("Unselect"), show=False),
+        Binding("end", "bottom", N_("Newest"), show=False),
     ]
 
     DEFAULT_CSS = "TimelineView { height: 1fr; overflow-x: hidden; }"
