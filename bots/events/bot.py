@@ -15,22 +15,28 @@ from bots.events import polls, responses, timers
 from bots.events import store as s
 from bots.events.commands_events import EventCommands
 from bots.events.commands_polls import PollCommands
+from bots.events.lang import Message, Refusal
 from bots.events.model import EventRecord, PollRecord
 from bots.events.parse import (
+    DESCRIPTION,
+    PLACE,
+    TITLE,
     DateWord,
     Example,
     NonexistentTime,
     check_text,
     parse_offset,
+    parse_zone,
     resolve_local,
 )
 from bots.events.render import card_html, card_text
 from bots.examples import DatedExamples
 from messenger.botkit.bot import Bot
-from messenger.botkit.commands import CommandError
 from messenger.botkit.context import Context, edit_content, notice_content, outbox_ref
 from messenger.config import COORDINATOR_LEVEL, OrgFile
+from messenger.errors import MessengerError
 from messenger.events import SyncBatch
+from messenger.i18n import N_, Translator, translator
 from messenger.protocol import Notice
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -109,16 +115,37 @@ class EventsBot(Bot):
         return sorted(set(out), reverse=True)
 
     def require_editor(self, ctx: Context, rec: EventRecord | PollRecord, action: str) -> None:
-        """Only the creator or a coordinator (power ≥ 50) may change an event or poll."""
+        """Only the creator or a coordinator (power ≥ 50) may change an event or poll.
+
+        ``action`` is a whole catalogue message (``N_("only {id}'s creator … can cancel it
+        …")``) with the fields ``id``, ``creator``, ``level`` and ``yours``."""
         if ctx.sender != rec.creator and ctx.power() < COORDINATOR_LEVEL:
-            raise CommandError(
-                f"only {rec.id}'s creator ({rec.creator}) or a coordinator (power level "
-                f"{COORDINATOR_LEVEL}) can {action} it; your power level here is {ctx.power()}"
+            raise Refusal(
+                action, id=rec.id, creator=rec.creator, level=COORDINATOR_LEVEL, yours=ctx.power()
             )
+
+    async def zone_of(self, tx: s.Reader, user: str) -> str | None:
+        """The zone a member chose with ``!tz`` (shared by every bot of the runtime), else the
+        one this bot stored before the choice was shared, else None."""
+        chosen = self.prefs.member(user, "tz")
+        if isinstance(chosen, str):
+            try:
+                return parse_zone(chosen)
+            except ValueError:
+                log.warning("ignoring the stored timezone %r of %s: not an IANA zone", chosen, user)
+        return await s.user_zone(tx, user)
+
+    async def room_translator(self, room_id: str) -> Translator:
+        """The room's language, for what the room shares: cards, reminders, poll tallies."""
+        try:
+            group = await self.group_of(room_id)
+        except MessengerError:
+            group = None
+        return translator(self.room_locale(room_id, group))
 
     def local_start(
         self, day: DateWord, at: time, zone: str, example: Example
-    ) -> tuple[datetime, str | None]:
+    ) -> tuple[datetime, Message | None]:
         """The aware start for a date and wall-clock time in ``zone``: DST-checked, not past.
 
         ``example(date, time, zone)`` writes the corrected command for the hints (it is given
@@ -131,13 +158,20 @@ class EventsBot(Bot):
             start, note = resolve_local(when, at, zone)
         except NonexistentTime as e:
             fixed = example(when.isoformat(), f"{e.suggestion:%H:%M}", zone)
-            raise CommandError(f"{e} e.g. {fixed}") from None
+            raise Refusal(N_("{reason} e.g. {example}"), reason=e, example=fixed) from None
         if start <= now:
             local_now = now.astimezone(ZoneInfo(zone))
             later = example((local_today + timedelta(days=1)).isoformat(), f"{at:%H:%M}", zone)
-            raise CommandError(
-                f"{when.isoformat()} {at:%H:%M} in {zone} is in the past (it is now "
-                f"{local_now:%Y-%m-%d %H:%M} there); pick a later time, e.g. {later}"
+            raise Refusal(
+                N_(
+                    "{day} {time} in {zone} is in the past (it is now {now} there); "
+                    "pick a later time, e.g. {example}"
+                ),
+                day=when.isoformat(),
+                time=f"{at:%H:%M}",
+                zone=zone,
+                now=f"{local_now:%Y-%m-%d %H:%M}",
+                example=later,
             )
         return start, note
 
@@ -156,12 +190,12 @@ class EventsBot(Bot):
         duration: int,
         where: str = "",
         description: str = "",
-        notes: list[str] | None = None,
+        notes: list[Message] | None = None,
     ) -> EventRecord:
         """Store a new event, post its card (a reply to the command) and schedule reminders."""
-        check_text(title, "title", 200)
-        check_text(where, "place", 300, empty=True)
-        check_text(description, "description", 2000, empty=True)
+        check_text(title, TITLE, 200)
+        check_text(where, PLACE, 300, empty=True)
+        check_text(description, DESCRIPTION, 2000, empty=True)
         ident = await s.next_id(ctx.tx, "E")
         rec = EventRecord(
             id=ident,
@@ -177,11 +211,13 @@ class EventsBot(Bot):
         )
         await self.schedule_reminders(ctx.tx, rec)
         await s.save_event(ctx.tx, rec, changed=False)
-        content = notice_content(card_text(rec), card_html(rec), rec.card(), None)
+        t = ctx.room_t  # the card is the room's: in its language, whoever created it
+        content = notice_content(card_text(t, rec), card_html(t, rec), rec.card(), None)
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": ctx.event.event_id}}
         await ctx.send(ctx.room_id, content, key=card_key(ident))
         if notes:
-            await ctx.reply("\n".join(notes), data=self.info("event create"))
+            text = "\n".join(n.render(ctx.t) for n in notes)
+            await ctx.reply(text, data=self.info("event create"))
         self.track(card_key(ident), "event", ident)
         return rec
 
@@ -226,7 +262,8 @@ class EventsBot(Bot):
 
     async def flush_cards(self) -> None:
         """Queue one edit for every card whose event changed since it was last drawn."""
-        for ident in await s.dirty_events(self.store):
+        for ident, room in await s.dirty_events(self.store):
+            t = await self.room_translator(room)  # the card is the room's: its language
             async with self.store.transaction() as tx:
                 if not await s.take_dirty(tx, ident):
                     continue
@@ -235,8 +272,8 @@ class EventsBot(Bot):
                     continue
                 content = edit_content(
                     rec.card_event or outbox_ref(card_key(rec.id)),
-                    card_text(rec),
-                    card_html(rec),
+                    card_text(t, rec),
+                    card_html(t, rec),
                     rec.card(),
                 )
                 await self.queue(tx, rec.room, content, cause=f"card:{rec.id}:{rec.revision}")

@@ -8,12 +8,16 @@ from zoneinfo import ZoneInfo
 
 from bots.events import ics
 from bots.events import store as s
+from bots.events.lang import Message, Phrase, Refusal, Span, checked, clock, span
 from bots.events.model import Answer, EventRecord
 from bots.events.parse import (
+    AGENDA_ITEM,
+    DESCRIPTION,
+    PLACE,
+    TITLE,
     DateWord,
     Example,
     check_text,
-    format_span,
     parse_date,
     parse_duration,
     parse_event_id,
@@ -24,9 +28,10 @@ from bots.events.parse import (
 )
 from bots.events.render import LABEL, detail_text, list_line, when_for
 from bots.examples import fill_dates, quoted
-from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
+from messenger.botkit.commands import Arg, Commands, Opt, command
 from messenger.botkit.context import Context, thread_relation
 from messenger.errors import MessengerError
+from messenger.i18n import N_
 from messenger.protocol.events import Rsvp
 
 if TYPE_CHECKING:
@@ -43,7 +48,27 @@ def edit_example(event_id: str) -> Example:
     return lambda day, at, zone: f"!event edit {event_id} --date {day} --time {at} --tz {zone}"
 
 
-ID = Arg("id", "the event's ID, e.g. E7", parse=parse_event_id)
+ID = Arg("id", N_("the event's ID, e.g. E7"), parse=checked("id", parse_event_id))
+CANCEL = N_(
+    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can cancel it; "
+    "your power level here is {yours}"
+)
+EDIT = N_(
+    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can edit it; "
+    "your power level here is {yours}"
+)
+AGENDA = N_(
+    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can change the "
+    "agenda of it; your power level here is {yours}"
+)
+REMIND = N_(
+    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can add reminders "
+    "to it; your power level here is {yours}"
+)
+NO_ZONE = N_(
+    "No timezone given and you have not set yours, so I used UTC. "
+    "Set yours with !tz Europe/Stockholm, or name one after the time."
+)
 
 
 class EventCommands(Commands["EventsBot"]):
@@ -53,27 +78,35 @@ class EventCommands(Commands["EventsBot"]):
         """The event with this ID in the asker's room, or a CommandError saying there is none."""
         rec = await s.load_event(ctx.tx, event_id)
         if rec is None or rec.room != ctx.room_id:
-            raise CommandError(
-                f"there is no event {event_id} in this room; !event list shows the IDs, "
-                f"e.g. !event show E1"
+            raise Refusal(
+                N_(
+                    "there is no event {id} in this room; !event list shows the IDs, e.g. {example}"
+                ),
+                id=event_id,
+                example="!event show E1",
             )
         return rec
 
     @command(
         "event create",
-        Arg("title", "what it is, in quotes"),
-        Arg("date", "YYYY-MM-DD, today or tomorrow", parse=parse_date),
-        Arg("time", "HH:MM, 24-hour clock", parse=parse_time),
-        Arg("tz", "IANA zone (default: yours, see !tz)", parse=parse_zone, optional=True),
+        Arg("title", N_("what it is, in quotes")),
+        Arg("date", N_("YYYY-MM-DD, today or tomorrow"), parse=checked("date", parse_date)),
+        Arg("time", N_("HH:MM, 24-hour clock"), parse=checked("time", parse_time)),
+        Arg(
+            "tz",
+            N_("IANA zone (default: yours, see !tz)"),
+            parse=checked("tz", parse_zone),
+            optional=True,
+        ),
         Opt(
             "duration",
-            "how long, e.g. 90m, 2h, 1h30m (default 1h)",
-            parse=parse_duration,
+            N_("how long, e.g. 90m, 2h, 1h30m (default 1h)"),
+            parse=checked("duration", parse_duration),
             metavar="D",
         ),
-        Opt("where", "place or video link", metavar='"PLACE"'),
-        Opt("description", "a few words about it", metavar='"TEXT"'),
-        summary="Plan an event; its card shows RSVPs and is kept up to date.",
+        Opt("where", N_("place or video link"), metavar='"PLACE"'),
+        Opt("description", N_("a few words about it"), metavar='"TEXT"'),
+        summary=N_("Plan an event; its card shows RSVPs and is kept up to date."),
         example='!event create "Board meeting" {date+7} 14:00 Europe/Stockholm --duration 2h',
     )
     async def create(
@@ -89,13 +122,10 @@ class EventCommands(Commands["EventsBot"]):
         description: str | None,
     ) -> None:
         notes = []
-        zone = tz or await s.user_zone(ctx.tx, ctx.sender)
+        zone = tz or await self.bot.zone_of(ctx.tx, ctx.sender)
         if zone is None:
             zone = "UTC"
-            notes.append(
-                "No timezone given and you have not set yours, so I used UTC. "
-                "Set yours with !tz Europe/Stockholm, or name one after the time."
-            )
+            notes.append(Message(NO_ZONE))
         start, note = self.bot.local_start(date, time, zone, create_example(title))
         if note:
             notes.insert(0, note)
@@ -112,12 +142,13 @@ class EventCommands(Commands["EventsBot"]):
 
     @command(
         "event list",
-        Opt("all", "every room you share with the bot", flag=True),
-        summary="Upcoming events in this room, in your timezone.",
+        Opt("all", N_("every room you share with the bot"), flag=True),
+        summary=N_("Upcoming events in this room, in your timezone."),
         example="!event list --all",
     )
     async def list_events(self, ctx: Context, *, all: bool) -> None:
-        zone = await s.user_zone(ctx.tx, ctx.sender)
+        t = ctx.t
+        zone = await self.bot.zone_of(ctx.tx, ctx.sender)
         now = self.bot.now_ms()
         upcoming = [
             rec
@@ -133,63 +164,82 @@ class EventCommands(Commands["EventsBot"]):
                 except MessengerError:
                     continue
         chosen = sorted((r for r in upcoming if r.room in shared), key=lambda r: r.start_ms)
-        where = "in the rooms you share with me" if all else "in this room"
         if not chosen:
-            text = f"No upcoming events {where}. Plan one: " + fill_dates(
+            example = fill_dates(
                 '!event create "Board meeting" {date+7} 14:00 Europe/Stockholm',
                 self.bot.now_dt().date(),
             )
+            text = (
+                t.gettext("No upcoming events in the rooms you share with me. Plan one: {example}")
+                if all
+                else t.gettext("No upcoming events in this room. Plan one: {example}")
+            ).format(example=example)
             await ctx.reply(text, data=self.bot.info("event list"))
             return
-        lines = [f"Upcoming events {where} ({zone or 'your zone is not set: !tz'}):"]
+        shown_zone = zone or t.gettext("your zone is not set: !tz")
+        head = (
+            t.gettext("Upcoming events in the rooms you share with me ({zone}):")
+            if all
+            else t.gettext("Upcoming events in this room ({zone}):")
+        )
+        other = t.gettext("[other room]") + " "
+        lines = [head.format(zone=shown_zone)]
         lines += [
-            ("" if r.room == ctx.room_id else "[other room] ") + list_line(r, zone)
-            for r in chosen[:50]
+            ("" if r.room == ctx.room_id else other) + list_line(t, r, zone) for r in chosen[:50]
         ]
         if len(chosen) > 50:
-            lines.append(f"… and {len(chosen) - 50} more")
+            more = len(chosen) - 50
+            lines.append(t.ngettext("… and {n} more", "… and {n} more", more).format(n=more))
         await ctx.reply("\n".join(lines), data=self.bot.info("event list"))
 
     @command(
-        "event show", ID, summary="An event's details, in your timezone.", example="!event show E7"
+        "event show",
+        ID,
+        summary=N_("An event's details, in your timezone."),
+        example="!event show E7",
     )
     async def show(self, ctx: Context, *, id: str) -> None:
         rec = await self.event_here(ctx, id)
-        zone = await s.user_zone(ctx.tx, ctx.sender)
-        await ctx.reply(detail_text(rec, zone), data=rec.card())
+        zone = await self.bot.zone_of(ctx.tx, ctx.sender)
+        await ctx.reply(detail_text(ctx.t, rec, zone), data=rec.card())
 
     @command(
         "event rsvp",
         ID,
-        Arg("answer", "yes, no or maybe", parse=parse_rsvp),
-        summary="Answer whether you come (or react ✅ ❌ ❔ to the card).",
+        Arg("answer", N_("yes, no or maybe"), parse=checked("answer", parse_rsvp)),
+        summary=N_("Answer whether you come (or react ✅ ❌ ❔ to the card)."),
         example="!event rsvp E7 yes",
     )
     async def rsvp(self, ctx: Context, *, id: str, answer: Rsvp) -> None:
         rec = await self.event_here(ctx, id)
         if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled; there is nothing to answer")
+            raise Refusal(N_("{id} is cancelled; there is nothing to answer"), id=id)
         rec.rsvps[ctx.sender] = Answer(answer=answer, via="command", ts=ctx.event.ts)
         await s.save_event(ctx.tx, rec)
-        await ctx.reply(f"Noted: {LABEL[answer].lower()} for {rec.title} ({id}).", data=rec.card())
+        noted = ctx._("Noted: {answer} for {title} ({id}).").format(
+            answer=ctx._(LABEL[answer]).lower(), title=rec.title, id=id
+        )
+        await ctx.reply(noted, data=rec.card())
 
     @command(
         "event cancel",
         ID,
-        summary="Cancel an event (its creator or a coordinator).",
+        summary=N_("Cancel an event (its creator or a coordinator)."),
         example="!event cancel E7",
     )
     async def cancel(self, ctx: Context, *, id: str) -> None:
         rec = await self.event_here(ctx, id)
-        self.bot.require_editor(ctx, rec, "cancel")
+        self.bot.require_editor(ctx, rec, CANCEL)
         if rec.status == "cancelled":
-            raise CommandError(f"{id} is already cancelled")
+            raise Refusal(N_("{id} is already cancelled"), id=id)
         rec.status = "cancelled"
         await self.bot.schedule_reminders(ctx.tx, rec)
         await s.save_event(ctx.tx, rec)
         going = sorted(u for u, a in rec.rsvps.items() if a.answer != "no")
         await ctx.reply(
-            f"🚫 {rec.title} ({id}) is cancelled." + (f" {', '.join(going)}" if going else ""),
+            "🚫 "
+            + ctx._("{title} ({id}) is cancelled.").format(title=rec.title, id=id)
+            + (f" {', '.join(going)}" if going else ""),
             data=rec.card(),
             mentions=going,
         )
@@ -197,29 +247,37 @@ class EventCommands(Commands["EventsBot"]):
     @command(
         "event edit",
         ID,
-        Opt("title", "a new title", metavar='"TITLE"'),
-        Opt("date", "a new date", parse=parse_date, metavar="DATE"),
-        Opt("time", "a new start time", parse=parse_time, metavar="HH:MM"),
-        Opt("tz", "a new timezone", parse=parse_zone, metavar="ZONE"),
-        Opt("duration", "a new length", parse=parse_duration, metavar="D"),
-        Opt("where", "a new place", metavar='"PLACE"'),
-        Opt("description", "a new description", metavar='"TEXT"'),
-        summary="Change an event (its creator or a coordinator); the card is updated.",
+        Opt("title", N_("a new title"), metavar='"TITLE"'),
+        Opt("date", N_("a new date"), parse=checked("date", parse_date), metavar="DATE"),
+        Opt("time", N_("a new start time"), parse=checked("time", parse_time), metavar="HH:MM"),
+        Opt("tz", N_("a new timezone"), parse=checked("tz", parse_zone), metavar="ZONE"),
+        Opt(
+            "duration",
+            N_("a new length"),
+            parse=checked("duration", parse_duration),
+            metavar="D",
+        ),
+        Opt("where", N_("a new place"), metavar='"PLACE"'),
+        Opt("description", N_("a new description"), metavar='"TEXT"'),
+        summary=N_("Change an event (its creator or a coordinator); the card is updated."),
         example="!event edit E7 --time 15:00 --where Zoom",
     )
     async def edit(self, ctx: Context, *, id: str, **changes: object) -> None:
         rec = await self.event_here(ctx, id)
-        self.bot.require_editor(ctx, rec, "edit")
+        self.bot.require_editor(ctx, rec, EDIT)
         if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled; create a new event instead")
+            raise Refusal(N_("{id} is cancelled; create a new event instead"), id=id)
         if all(v is None for v in changes.values()):
-            raise CommandError("say what to change, e.g. !event edit E7 --time 15:00")
+            raise Refusal(
+                N_("say what to change, e.g. {example}"), example="!event edit E7 --time 15:00"
+            )
         if changes["title"] is not None:
-            check_text(str(changes["title"]), "title", 200)
+            check_text(str(changes["title"]), TITLE, 200)
             rec.title = str(changes["title"]).strip()
-        for field in ("where", "description"):
+        fields: dict[str, Phrase] = {"where": PLACE, "description": DESCRIPTION}
+        for field, what in fields.items():
             if changes[field] is not None:
-                check_text(str(changes[field]), field, 2000, empty=True)
+                check_text(str(changes[field]), what, 2000, empty=True)
                 setattr(rec, field, str(changes[field]).strip())
         if changes["duration"] is not None:
             rec.duration = int(str(changes["duration"]))
@@ -234,79 +292,94 @@ class EventCommands(Commands["EventsBot"]):
             rec.start_utc, rec.timezone = start.astimezone(UTC).isoformat(), zone
         await self.bot.schedule_reminders(ctx.tx, rec)
         await s.save_event(ctx.tx, rec)
-        text = f"✏ {rec.title} ({id}) changed: {when_for(rec, None)}." + (
-            f" {note}" if note else ""
+        text = "✏ " + ctx._("{title} ({id}) changed: {when}.").format(
+            title=rec.title, id=id, when=when_for(ctx.t, rec, None)
         )
+        if note:
+            text += " " + note.render(ctx.t)
         await ctx.reply(text, data=rec.card())
 
     @command(
         "event agenda",
         ID,
-        Arg("action", "add or remove; leave out to see the agenda", optional=True),
-        Arg("item", "the item (add) or its number (remove)", optional=True, rest=True),
-        summary="Show an event's agenda, or add/remove items (creator or coordinator).",
+        Arg("action", N_("add or remove; leave out to see the agenda"), optional=True),
+        Arg("item", N_("the item (add) or its number (remove)"), optional=True, rest=True),
+        summary=N_("Show an event's agenda, or add/remove items (creator or coordinator)."),
         example='!event agenda E7 add "Budget 2027"',
     )
     async def agenda(self, ctx: Context, *, id: str, action: str | None, item: str | None) -> None:
         rec = await self.event_here(ctx, id)
         if action is None:
-            items = "\n".join(f"{i}. {a}" for i, a in enumerate(rec.agenda, 1)) or "(empty)"
-            await ctx.reply(f"Agenda of {rec.title} ({id}):\n{items}", data=rec.card())
+            listed = "\n".join(f"{i}. {a}" for i, a in enumerate(rec.agenda, 1))
+            head = ctx._("Agenda of {title} ({id}):").format(title=rec.title, id=id)
+            await ctx.reply(f"{head}\n{listed or ctx._('(empty)')}", data=rec.card())
             return
-        self.bot.require_editor(ctx, rec, "change the agenda of")
+        self.bot.require_editor(ctx, rec, AGENDA)
         if action.lower() == "add" and item:
-            check_text(item, "agenda item", 300)
+            check_text(item, AGENDA_ITEM, 300)
             if len(rec.agenda) >= 50:
-                raise CommandError("an agenda has at most 50 items")
+                raise Refusal(N_("an agenda has at most {most} items"), most=50)
             rec.agenda.append(item.strip())
         elif action.lower() == "remove" and item and item.strip().isdigit():
             n = int(item)
             if not 1 <= n <= len(rec.agenda):
-                raise CommandError(f"the agenda has items 1 to {len(rec.agenda)}, not {n}")
+                raise Refusal(
+                    N_("the agenda has items 1 to {last}, not {n}"), last=len(rec.agenda), n=n
+                )
             rec.agenda.pop(n - 1)
         else:
-            raise CommandError(
-                f'write !event agenda {id} add "item" or !event agenda {id} remove 2'
+            raise Refusal(
+                N_("write {add} or {remove}"),
+                add=f'!event agenda {id} add "item"',
+                remove=f"!event agenda {id} remove 2",
             )
         await s.save_event(ctx.tx, rec)
-        await ctx.reply(f"Agenda of {rec.title} ({id}) updated.", data=rec.card())
+        updated = ctx._("Agenda of {title} ({id}) updated.").format(title=rec.title, id=id)
+        await ctx.reply(updated, data=rec.card())
 
     @command(
         "event remind",
         ID,
-        Arg("offset", "how long before, e.g. 1h, 24h, 2d", parse=parse_offset),
-        summary="Add a reminder before an event (creator or coordinator).",
+        Arg(
+            "offset", N_("how long before, e.g. 1h, 24h, 2d"), parse=checked("offset", parse_offset)
+        ),
+        summary=N_("Add a reminder before an event (creator or coordinator)."),
         example="!event remind E7 2h",
     )
     async def remind(self, ctx: Context, *, id: str, offset: int) -> None:
         rec = await self.event_here(ctx, id)
-        self.bot.require_editor(ctx, rec, "add reminders to")
+        self.bot.require_editor(ctx, rec, REMIND)
         if rec.status != "scheduled":
-            raise CommandError(f"{id} is cancelled")
+            raise Refusal(N_("{id} is cancelled"), id=id)
         if rec.start_ms - offset * 60_000 <= self.bot.now_ms():
-            raise CommandError(
-                f"{format_span(offset)} before {id} has already passed; pick a shorter time, "
-                f"e.g. !event remind {id} 30m"
+            raise Refusal(
+                N_("{span} before {id} has already passed; pick a shorter time, e.g. {example}"),
+                span=Span(offset),
+                id=id,
+                example=f"!event remind {id} 30m",
             )
         if offset in rec.reminders:
-            raise CommandError(f"{id} already has a reminder {format_span(offset)} before")
+            raise Refusal(N_("{id} already has a reminder {span} before"), id=id, span=Span(offset))
         rec.reminders.append(offset)
         await self.bot.schedule_reminders(ctx.tx, rec)
         await s.save_event(ctx.tx, rec)
         await ctx.reply(
-            f"⏰ I will remind the room {format_span(offset)} before {rec.title} ({id}).",
+            "⏰ "
+            + ctx._("I will remind the room {span} before {title} ({id}).").format(
+                span=span(offset), title=rec.title, id=id
+            ),
             data=rec.card(),
         )
 
     @command(
         "event ics",
         ID,
-        summary="Get the event as an encrypted calendar file (.ics) to import.",
+        summary=N_("Get the event as an encrypted calendar file (.ics) to import."),
         example="!event ics E7",
     )
     async def ics_file(self, ctx: Context, *, id: str) -> None:
         rec = await self.event_here(ctx, id)
-        data = ics.build_ics(rec, self.bot.now_dt())
+        data = ics.build_ics(rec, self.bot.now_dt(), ctx.t)
         name = ics.filename(rec)
         file = await self.bot.session.upload_encrypted(data, "text/calendar", name)
         content = {
@@ -321,20 +394,31 @@ class EventCommands(Commands["EventsBot"]):
 
     @command(
         "tz",
-        Arg("zone", "an IANA zone, e.g. Europe/Copenhagen", parse=parse_zone, optional=True),
-        summary="Set (or see) your timezone; event times are shown to you in it.",
+        Arg(
+            "zone",
+            N_("an IANA zone, e.g. Europe/Copenhagen"),
+            parse=checked("zone", parse_zone),
+            optional=True,
+        ),
+        summary=N_("Set (or see) your timezone; event times are shown to you in it."),
         example="!tz Europe/Copenhagen",
         aliases=["event tz"],
     )
     async def tz(self, ctx: Context, *, zone: str | None) -> None:
         if zone is None:
-            current = await s.user_zone(ctx.tx, ctx.sender)
-            text = f"Your timezone is {current}." if current else "You have not set a timezone."
-            await ctx.reply(text + " Set it with !tz Europe/Copenhagen", data=self.bot.info("tz"))
+            current = await self.bot.zone_of(ctx.tx, ctx.sender)
+            text = (
+                ctx._("Your timezone is {zone}.").format(zone=current)
+                if current
+                else ctx._("You have not set a timezone.")
+            )
+            how = ctx._("Set it with {example}").format(example="!tz Europe/Copenhagen")
+            await ctx.reply(f"{text} {how}", data=self.bot.info("tz"))
             return
-        await s.save_zone(ctx.tx, ctx.sender, zone)
+        await self.bot.prefs.set_member(ctx.sender, "tz", zone)  # every bot reads it
         local = self.bot.now_dt().astimezone(ZoneInfo(zone))
+        done = ctx._("I will show you times in {zone} (it is {time} {abbr} there now).")
         await ctx.reply(
-            f"🌍 I will show you times in {zone} (it is {local:%H:%M} {local.tzname()} there now).",
+            "🌍 " + done.format(zone=zone, time=clock(local), abbr=local.tzname()),
             data=self.bot.info("tz"),
         )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from bots.events.model import EventRecord
+from messenger.i18n import SOURCE, Translator, translator
 
 PRODID = "-//Samverkan//events bot//EN"
 PARTSTAT = {"yes": "ACCEPTED", "no": "DECLINED", "maybe": "TENTATIVE"}
@@ -26,8 +27,10 @@ def filename(rec: EventRecord) -> str:
     return f"{rec.id}-{slug}.ics"
 
 
-def build_ics(rec: EventRecord, now: datetime | None = None) -> bytes:
-    """The event as an iCalendar file a calendar app can import."""
+def build_ics(rec: EventRecord, now: datetime | None = None, t: Translator | None = None) -> bytes:
+    """The event as an iCalendar file a calendar app can import (its words in ``t``'s
+    language; the calendar fields themselves are the standard's)."""
+    t = t or translator(SOURCE)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -44,7 +47,9 @@ def build_ics(rec: EventRecord, now: datetime | None = None) -> bytes:
     description = rec.description
     if rec.agenda:
         items = "\n".join(f"{i}. {a}" for i, a in enumerate(rec.agenda, 1))
-        description = (description + "\n\n" if description else "") + "Agenda:\n" + items
+        description = (
+            (description + "\n\n" if description else "") + t.gettext("Agenda:") + "\n" + items
+        )
     if description:
         ev.add("description", description)
     ev.add("status", "CANCELLED" if rec.status == "cancelled" else "CONFIRMED")

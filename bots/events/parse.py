@@ -2,7 +2,7 @@
 
 Every parser takes any string and returns a value or raises ``ValueError`` whose message says
 what was wrong and shows a correct example; nothing else escapes (property-tested).
-``check_text`` refuses empty or overlong free text (titles, places) with a ``CommandError``.
+``check_text`` refuses empty or overlong free text (titles, places) with a ``Refusal``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from messenger.botkit.commands import CommandError
+from bots.events.lang import Invalid, Message, Phrase, Refusal, span
+from messenger.i18n import N_
 from messenger.protocol.events import Rsvp
 
 MAX_DURATION_MIN = 14 * 24 * 60
@@ -51,11 +52,17 @@ class DateWord:
         return self.day if self.day is not None else today + timedelta(days=self.days)
 
 
-class NonexistentTime(ValueError):
+class NonexistentTime(Invalid):
     """A local time the clocks skip on a DST night; ``suggestion`` is the time after the gap."""
 
-    def __init__(self, message: str, suggestion: time) -> None:
-        super().__init__(message)
+    def __init__(self, suggestion: time, **fields: str) -> None:
+        super().__init__(
+            N_(
+                "{at} does not exist on {day} in {zone}: the clocks jump forward that night. "
+                "Did you mean {later}?"
+            ),
+            **fields,
+        )
         self.suggestion = suggestion
 
 
@@ -71,17 +78,21 @@ def parse_date(word: str) -> DateWord:
         try:
             return DateWord(day=date(int(m[1]), int(m[2]), int(m[3])))
         except ValueError:
-            raise ValueError(
-                f"there is no such day; write a real date, e.g. {example_date()}"
+            raise Invalid(
+                N_("there is no such day; write a real date, e.g. {example}"),
+                example=example_date(),
             ) from None
-    raise ValueError(f"not a date; write YYYY-MM-DD, 'today' or 'tomorrow', e.g. {example_date()}")
+    raise Invalid(
+        N_("not a date; write YYYY-MM-DD, 'today' or 'tomorrow', e.g. {example}"),
+        example=example_date(),
+    )
 
 
 def parse_time(word: str) -> time:
     """``14:00`` (24-hour clock; ``14.00`` also works)."""
     m = _TIME.fullmatch(word.strip())
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ValueError("not a time; write HH:MM on the 24-hour clock, e.g. 14:00 or 09:30")
+        raise Invalid(N_("not a time; write HH:MM on the 24-hour clock, e.g. 14:00 or 09:30"))
     return time(int(m[1]), int(m[2]))
 
 
@@ -99,49 +110,65 @@ def parse_zone(word: str) -> str:
     if key in zones:
         return zones[key]
     close = difflib.get_close_matches(key, list(zones), n=1, cutoff=0.75)
-    hint = f" — did you mean {zones[close[0]]}?" if close else ""
-    raise ValueError(
-        f"unknown timezone{hint}; use an IANA name, e.g. Europe/Stockholm, Africa/Nairobi or UTC"
+    if close:
+        raise Invalid(
+            N_(
+                "unknown timezone — did you mean {zone}?; use an IANA name, "
+                "e.g. Europe/Stockholm, Africa/Nairobi or UTC"
+            ),
+            zone=zones[close[0]],
+        )
+    raise Invalid(
+        N_("unknown timezone; use an IANA name, e.g. Europe/Stockholm, Africa/Nairobi or UTC")
     )
 
 
-def _span(word: str, what: str, example: str, maximum: int) -> int:
+def _span(word: str, messages: tuple[str, str, str], example: str, maximum: int) -> int:
     w = word.strip().lower()
     m = _SPAN.fullmatch(w)
+    not_one, zero, too_long = messages
     if not w or not m or not any(m.groups()):
-        raise ValueError(f"not a {what}; write it like {example}")
+        raise Invalid(not_one, example=example)
     d, h, mi = (int(g) if g else 0 for g in m.groups())
     minutes = d * 1440 + h * 60 + mi
     if minutes <= 0:
-        raise ValueError(f"a {what} must be longer than zero, e.g. {example}")
+        raise Invalid(zero, example=example)
     if minutes > maximum:
-        raise ValueError(f"a {what} of at most {format_span(maximum)}, e.g. {example}")
+        raise Invalid(too_long, most=span(maximum), example=example)
     return minutes
+
+
+DURATION = (
+    N_("not a duration; write it like {example}"),
+    N_("a duration must be longer than zero, e.g. {example}"),
+    N_("a duration of at most {most}, e.g. {example}"),
+)
+OFFSET = (
+    N_("not a time before the event; write it like {example}"),
+    N_("a time before the event must be longer than zero, e.g. {example}"),
+    N_("a time before the event of at most {most}, e.g. {example}"),
+)
 
 
 def parse_duration(word: str) -> int:
     """A duration in minutes from ``90m``, ``2h``, ``1h30m`` or ``1d``."""
-    return _span(word, "duration", "90m, 2h or 1h30m", MAX_DURATION_MIN)
+    return _span(word, DURATION, "90m, 2h or 1h30m", MAX_DURATION_MIN)
 
 
 def parse_offset(word: str) -> int:
     """A reminder offset in minutes from ``1h``, ``24h``, ``2d`` or ``30m``."""
-    return _span(word, "time before the event", "1h, 24h, 2d or 30m", MAX_OFFSET_MIN)
+    return _span(word, OFFSET, "1h, 24h, 2d or 30m", MAX_OFFSET_MIN)
 
 
-def format_span(minutes: int) -> str:
-    """``24h``, ``2d``, ``1h30m``, ``45m``: the inverse of ``parse_offset``."""
-    if minutes % 1440 == 0 and minutes >= 2880:
-        return f"{minutes // 1440}d"
-    h, m = divmod(minutes, 60)
-    return (f"{h}h" if h else "") + (f"{m}m" if m or not h else "")
+format_span = span
+"""``24h``, ``2d``, ``1h30m``, ``45m``: the inverse of ``parse_offset``."""
 
 
 def parse_event_id(word: str) -> str:
     """An event ID such as ``E7`` (``e7`` and ``#E7`` work too)."""
     m = _ID.fullmatch(word.strip())
     if not m or m[1].upper() != "E":
-        raise ValueError("not an event ID; IDs look like E7 (see !event list)")
+        raise Invalid(N_("not an event ID; IDs look like E7 (see !event list)"))
     return f"E{int(m[2])}"
 
 
@@ -149,7 +176,7 @@ def parse_poll_id(word: str) -> str:
     """A poll ID such as ``P3``."""
     m = _ID.fullmatch(word.strip())
     if not m or m[1].upper() != "P":
-        raise ValueError("not a poll ID; poll IDs look like P3")
+        raise Invalid(N_("not a poll ID; poll IDs look like P3"))
     return f"P{int(m[2])}"
 
 
@@ -157,7 +184,7 @@ def parse_rsvp(word: str) -> Rsvp:
     """``yes``, ``no`` or ``maybe`` (or ✅ ❌ ❔)."""
     answer = RSVP_WORDS.get(word.strip().lower().replace("\ufe0f", ""))
     if answer is None:
-        raise ValueError("answer yes, no or maybe, e.g. !event rsvp E7 yes")
+        raise Invalid(N_("answer yes, no or maybe, e.g. !event rsvp E7 yes"))
     return answer
 
 
@@ -181,9 +208,12 @@ def parse_slots(text: str) -> list[tuple[DateWord, time]]:
             slots.append((parse_date(word), parse_time(words[i + 1])))
             i += 2
         else:
-            raise ValueError(f"the slot {word!r} has no time; write slots like 2026-12-03T14:00")
+            raise Invalid(
+                N_("the slot {slot} has no time; write slots like 2026-12-03T14:00"),
+                slot=repr(word),
+            )
     if not 2 <= len(slots) <= 20:
-        raise ValueError("give between 2 and 20 slots, e.g. 2026-12-03T14:00 2026-12-04T09:00")
+        raise Invalid(N_("give between 2 and 20 slots, e.g. 2026-12-03T14:00 2026-12-04T09:00"))
     return slots
 
 
@@ -197,7 +227,14 @@ def example_date() -> str:
     return (date.today() + timedelta(days=10)).isoformat()
 
 
-def resolve_local(day: date, at: time, zone: str) -> tuple[datetime, str | None]:
+def parse_slot_number(word: str) -> int:
+    """A slot number such as ``2``."""
+    if not word.strip().isdigit():
+        raise Invalid(N_("not a slot number; write the slot's number, e.g. 2"))
+    return int(word)
+
+
+def resolve_local(day: date, at: time, zone: str) -> tuple[datetime, Message | None]:
     """The aware start for a wall-clock time in ``zone``, DST-checked.
 
     A time the clocks skip raises ``NonexistentTime`` suggesting the time an hour later; a
@@ -211,16 +248,24 @@ def resolve_local(day: date, at: time, zone: str) -> tuple[datetime, str | None]
         gap = (second.utcoffset() or timedelta()) - (first.utcoffset() or timedelta())
         later = (datetime.combine(day, at) + abs(gap or timedelta(hours=1))).time()
         raise NonexistentTime(
-            f"{at:%H:%M} does not exist on {day.isoformat()} in {zone}: the clocks jump "
-            f"forward that night. Did you mean {later:%H:%M}?",
-            later,
+            later, at=f"{at:%H:%M}", day=day.isoformat(), zone=zone, later=f"{later:%H:%M}"
         )
     if first.utcoffset() != second.utcoffset():
         other = second.astimezone(ZoneInfo("UTC"))
-        note = (
-            f"{at:%H:%M} happens twice on {day.isoformat()} in {zone} (the clocks go back); "
-            f"I chose the first, {first.tzname()} (UTC{_offset(first)}). For the second "
-            f"({second.tzname()}, UTC{_offset(second)}) write {other:%H:%M} UTC."
+        note = Message(
+            N_(
+                "{at} happens twice on {day} in {zone} (the clocks go back); I chose the "
+                "first, {first} (UTC{first_offset}). For the second ({second}, "
+                "UTC{second_offset}) write {other} UTC."
+            ),
+            at=f"{at:%H:%M}",
+            day=day.isoformat(),
+            zone=zone,
+            first=first.tzname(),
+            first_offset=_offset(first),
+            second=second.tzname(),
+            second_offset=_offset(second),
+            other=f"{other:%H:%M}",
         )
         return first, note
     return first, None
@@ -233,9 +278,20 @@ def _offset(dt: datetime) -> str:
     return f"{sign}{h:02d}:{rem:02d}"
 
 
-def check_text(text: str, what: str, limit: int, empty: bool = False) -> None:
-    """Refuse an empty (unless allowed) or overlong text with a CommandError."""
+TITLE = Phrase(N_("the title"))
+PLACE = Phrase(N_("the place"))
+DESCRIPTION = Phrase(N_("the description"))
+AGENDA_ITEM = Phrase(N_("the agenda item"))
+
+
+def check_text(text: str, what: Phrase, limit: int, empty: bool = False) -> None:
+    """Refuse an empty (unless allowed) or overlong text with a Refusal."""
     if not text.strip() and not empty:
-        raise CommandError(f'the {what} is empty; put it in quotes, e.g. "Board meeting"')
+        raise Refusal(N_('{what} is empty; put it in quotes, e.g. "Board meeting"'), what=what)
     if len(text) > limit:
-        raise CommandError(f"the {what} is too long ({len(text)} characters; at most {limit})")
+        raise Refusal(
+            N_("{what} is too long ({length} characters; at most {most})"),
+            what=what,
+            length=len(text),
+            most=limit,
+        )

@@ -7,6 +7,7 @@ from typing import Any
 from bots.events.model import PollRecord
 from bots.events.render import tally_text
 from messenger.botkit.context import outbox_ref
+from messenger.i18n import Translator
 
 START_TYPE = "org.matrix.msc3381.poll.start"
 RESPONSE_TYPES = {"org.matrix.msc3381.poll.response", "m.poll.response"}
@@ -19,29 +20,35 @@ def poll_key(poll_id: str) -> str:
     return f"poll:{poll_id}"
 
 
-def fallback_text(rec: PollRecord) -> str:
+def question(t: Translator, rec: PollRecord) -> str:
+    """``Partner call (P1): when suits you?`` in the room's language."""
+    return t.gettext("{title} ({id}): when suits you?").format(title=rec.title, id=rec.id)
+
+
+def fallback_text(t: Translator, rec: PollRecord) -> str:
     """What clients without polls show."""
-    lines = [f"📊 {rec.title} ({rec.id}): when suits you?"]
+    lines = [f"📊 {question(t, rec)}"]
     lines += [f"{i}. {s.label}" for i, s in enumerate(rec.slots, 1)]
     return "\n".join(lines)
 
 
-def start_content(rec: PollRecord) -> dict[str, Any]:
-    """A poll start as Element sends it (unstable keys), with the stable shape alongside."""
-    question = f"{rec.title} ({rec.id}): when suits you?"
-    text = fallback_text(rec)
+def start_content(t: Translator, rec: PollRecord) -> dict[str, Any]:
+    """A poll start as Element sends it (unstable keys), with the stable shape alongside; its
+    words in ``t``'s language (the room's)."""
+    asked = question(t, rec)
+    text = fallback_text(t, rec)
     content: dict[str, Any] = {
         START_TYPE: {
             "kind": "org.matrix.msc3381.poll.disclosed",
             "max_selections": 1,
-            "question": {TEXT: question, "body": question},
+            "question": {TEXT: asked, "body": asked},
             "answers": [{"id": s.answer, TEXT: s.label} for s in rec.slots],
         },
         TEXT: text,
         "m.poll": {
             "kind": "m.disclosed",
             "max_selections": 1,
-            "question": {"m.text": [{"body": question}]},
+            "question": {"m.text": [{"body": asked}]},
             "answers": [{"m.id": s.answer, "m.text": [{"body": s.label}]} for s in rec.slots],
         },
         "m.text": [{"body": text}],
@@ -69,9 +76,9 @@ def response_answers(event_type: str, content: dict[str, Any]) -> tuple[str, lis
     return target, [a for a in raw if isinstance(a, str)]
 
 
-def end_content(rec: PollRecord) -> dict[str, Any]:
+def end_content(t: Translator, rec: PollRecord) -> dict[str, Any]:
     """The poll end event (references the start), with the result as its text fallback."""
-    text = tally_text(rec)
+    text = tally_text(t, rec)
     target = rec.poll_event or outbox_ref(poll_key(rec.id))
     content = {
         "m.relates_to": {"rel_type": "m.reference", "event_id": target},

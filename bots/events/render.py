@@ -1,49 +1,58 @@
-"""Provides the text and HTML of event cards, lists, reminders and poll tallies (escaped)."""
+"""Provides the text and HTML of event cards, lists, reminders and poll tallies (escaped), each
+in the language of a ``Translator``: the room's for cards and reminders, the asker's for
+replies. Dates and lists go through Babel; user text is escaped, and so is translated text."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
+
+from bots.events.lang import clock, day_time, span, weekday
 from bots.events.model import EventRecord, PollRecord
-from bots.events.parse import format_span
+from messenger.i18n import N_, Translator
 from messenger.protocol.events import Rsvp
 
 MARK: dict[Rsvp, str] = {"yes": "✅", "maybe": "❔", "no": "❌"}
-LABEL: dict[Rsvp, str] = {"yes": "Going", "maybe": "Maybe", "no": "Not going"}
+LABEL: dict[Rsvp, str] = {"yes": N_("Going"), "maybe": N_("Maybe"), "no": N_("Not going")}
 
 
-def fmt_day_time(dt: datetime) -> str:
-    """``Thu 3 Dec 2026, 14:00``."""
-    return f"{dt:%a} {dt.day} {dt:%b %Y}, {dt:%H:%M}"
+def html_fill(t: Translator, template: str, **fields: str) -> str:
+    """``template`` translated and escaped like user text, filled with HTML fields (escaped
+    by the caller)."""
+    return escape(t.gettext(template), quote=False).format(**fields)
 
 
-def fmt_span(start: datetime, end: datetime) -> str:
+def fmt_span(t: Translator, start: datetime, end: datetime) -> str:
     """``Thu 3 Dec 2026, 14:00–16:00 CET`` (the end's date or zone shown when they differ)."""
+    first = day_time(t, start)
     if end.date() != start.date():
-        return f"{fmt_day_time(start)} {start.tzname()} – {fmt_day_time(end)} {end.tzname()}"
+        return f"{first} {start.tzname()} – {day_time(t, end)} {end.tzname()}"
     if end.tzname() != start.tzname():
-        return f"{fmt_day_time(start)} {start.tzname()}–{end:%H:%M} {end.tzname()}"
-    return f"{fmt_day_time(start)}–{end:%H:%M} {start.tzname()}"
+        return f"{first} {start.tzname()}–{clock(end)} {end.tzname()}"
+    return f"{first}–{clock(end)} {start.tzname()}"
 
 
-def when_event(rec: EventRecord) -> str:
+def when_event(t: Translator, rec: EventRecord) -> str:
     """The card's time line: the event's own zone, then UTC."""
     start, end = rec.start, rec.end
     utc_s, utc_e = start.astimezone(UTC), end.astimezone(UTC)
-    return f"{fmt_span(start, end)} ({rec.timezone}) · {fmt_span(utc_s, utc_e)}"
+    return f"{fmt_span(t, start, end)} ({rec.timezone}) · {fmt_span(t, utc_s, utc_e)}"
 
 
-def when_for(rec: EventRecord, zone: str | None) -> str:
+def when_for(t: Translator, rec: EventRecord, zone: str | None) -> str:
     """The event's time in a viewer's zone (the event's zone and UTC when they set none)."""
     if zone is None:
-        return when_event(rec)
+        return when_event(t, rec)
     tz = ZoneInfo(zone)
     start, end = rec.start.astimezone(tz), rec.end.astimezone(tz)
-    line = f"{fmt_span(start, end)} ({zone})"
+    line = f"{fmt_span(t, start, end)} ({zone})"
     if zone != rec.timezone:
-        line += f" · {fmt_day_time(rec.start)} {rec.start.tzname()} in {rec.timezone}"
+        there = f"{day_time(t, rec.start)} {rec.start.tzname()}"
+        line += " · " + t.gettext("{time} in {zone}").format(time=there, zone=rec.timezone)
     return line
 
 
@@ -54,46 +63,61 @@ def _grouped(rec: EventRecord) -> dict[Rsvp, list[str]]:
     return out
 
 
-def reminders_text(rec: EventRecord) -> str:
+def reminders_text(t: Translator, rec: EventRecord) -> str:
     """``24h and 1h before`` or ``none``."""
-    spans = [format_span(m) for m in sorted(rec.reminders, reverse=True)]
+    spans = [span(m) for m in sorted(rec.reminders, reverse=True)]
     if not spans:
-        return "none"
-    return (", ".join(spans[:-1]) + " and " + spans[-1] if len(spans) > 1 else spans[0]) + " before"
+        return t.gettext("none")
+    return t.gettext("{spans} before").format(spans=format_list(spans, locale=t.locale))
 
 
-def card_text(rec: EventRecord) -> str:
+def _rsvp_lines(t: Translator, rec: EventRecord) -> tuple[str, list[tuple[str, list[str]]]]:
+    groups = _grouped(rec)
+    counts = " · ".join(f"{MARK[k]} {len(v)}" for k, v in groups.items())
+    return counts, [(t.gettext(LABEL[k]), v) for k, v in groups.items() if v]
+
+
+def card_text(t: Translator, rec: EventRecord) -> str:
     """The plain-text card."""
-    head = f"📅 {rec.title} ({rec.id})"
     if rec.status == "cancelled":
-        head = f"🚫 CANCELLED: {rec.title} ({rec.id})"
-    lines = [head, f"🕑 {when_event(rec)}"]
+        head = "🚫 " + t.gettext("CANCELLED: {title} ({id})").format(title=rec.title, id=rec.id)
+    else:
+        head = f"📅 {rec.title} ({rec.id})"
+    lines = [head, f"🕑 {when_event(t, rec)}"]
     if rec.where:
         lines.append(f"📍 {rec.where}")
     if rec.description:
         lines.append(rec.description)
     if rec.agenda:
-        lines.append("Agenda:")
+        lines.append(t.gettext("Agenda:"))
         lines += [f"  {i}. {item}" for i, item in enumerate(rec.agenda, 1)]
-    groups = _grouped(rec)
-    lines.append("RSVP: " + " · ".join(f"{MARK[k]} {len(v)}" for k, v in groups.items()))
-    lines += [f"  {LABEL[k]}: {', '.join(v)}" for k, v in groups.items() if v]
+    counts, people = _rsvp_lines(t, rec)
+    lines.append(t.gettext("RSVP: {counts}").format(counts=counts))
+    lines += [f"  {label}: {', '.join(v)}" for label, v in people]
     if rec.status == "scheduled":
         lines.append(
-            f"React ✅ ❌ ❔ to answer (or !event rsvp {rec.id} yes). "
-            f"Calendar file: !event ics {rec.id}. Reminders: {reminders_text(rec)}."
+            t.gettext(
+                "React ✅ ❌ ❔ to answer (or {rsvp}). Calendar file: {ics}. Reminders: {when}."
+            ).format(
+                rsvp=f"!event rsvp {rec.id} yes",
+                ics=f"!event ics {rec.id}",
+                when=reminders_text(t, rec),
+            )
         )
     return "\n".join(lines)
 
 
-def card_html(rec: EventRecord) -> str:
-    """The HTML card; every user-written string is escaped."""
+def card_html(t: Translator, rec: EventRecord) -> str:
+    """The HTML card; every user-written (and translated) string is escaped."""
     title = escape(rec.title)
     if rec.status == "cancelled":
-        head = f"<p>🚫 <b>CANCELLED:</b> <del>{title}</del> ({rec.id})</p>"
+        cancelled = html_fill(
+            t, "CANCELLED: {title} ({id})", title=f"<del>{title}</del>", id=rec.id
+        )
+        head = f"<p>🚫 <b>{cancelled}</b></p>"
     else:
         head = f"<p>📅 <b>{title}</b> ({rec.id})</p>"
-    parts = [head, f"<p>🕑 {escape(when_event(rec))}"]
+    parts = [head, f"<p>🕑 {escape(when_event(t, rec))}"]
     if rec.where:
         parts.append(f"<br/>📍 {escape(rec.where)}")
     parts.append("</p>")
@@ -101,91 +125,125 @@ def card_html(rec: EventRecord) -> str:
         parts.append(f"<p>{escape(rec.description)}</p>")
     if rec.agenda:
         items = "".join(f"<li>{escape(a)}</li>" for a in rec.agenda)
-        parts.append(f"<p>Agenda:</p><ol>{items}</ol>")
-    groups = _grouped(rec)
-    counts = " · ".join(f"{MARK[k]} {len(v)}" for k, v in groups.items())
-    people = "".join(f"<br/>{LABEL[k]}: {escape(', '.join(v))}" for k, v in groups.items() if v)
-    parts.append(f"<p>RSVP: {counts}{people}</p>")
+        parts.append(f"<p>{escape(t.gettext('Agenda:'))}</p><ol>{items}</ol>")
+    counts, people = _rsvp_lines(t, rec)
+    who = "".join(f"<br/>{escape(label)}: {escape(', '.join(v))}" for label, v in people)
+    parts.append(f"<p>{html_fill(t, 'RSVP: {counts}', counts=counts)}{who}</p>")
     if rec.status == "scheduled":
-        parts.append(
-            f"<p><i>React ✅ ❌ ❔ to answer (or <code>!event rsvp {rec.id} yes</code>). "
-            f"Calendar file: <code>!event ics {rec.id}</code>. "
-            f"Reminders: {escape(reminders_text(rec))}.</i></p>"
+        how = html_fill(
+            t,
+            "React ✅ ❌ ❔ to answer (or {rsvp}). Calendar file: {ics}. Reminders: {when}.",
+            rsvp=f"<code>!event rsvp {rec.id} yes</code>",
+            ics=f"<code>!event ics {rec.id}</code>",
+            when=escape(reminders_text(t, rec)),
         )
+        parts.append(f"<p><i>{how}</i></p>")
     return "".join(parts)
 
 
-def detail_text(rec: EventRecord, zone: str | None) -> str:
+def detail_text(t: Translator, rec: EventRecord, zone: str | None) -> str:
     """``!event show``: the card with the time in the asker's zone."""
-    lines = card_text(rec).splitlines()
-    lines[1] = f"🕑 {when_for(rec, zone)}"
-    lines.insert(2, f"   Created by {rec.creator}")
+    lines = card_text(t, rec).splitlines()
+    lines[1] = f"🕑 {when_for(t, rec, zone)}"
+    lines.insert(2, "   " + t.gettext("Created by {user}").format(user=rec.creator))
     return "\n".join(lines)
 
 
-def list_line(rec: EventRecord, zone: str | None) -> str:
+def list_line(t: Translator, rec: EventRecord, zone: str | None) -> str:
     """One line of ``!event list``."""
     groups = _grouped(rec)
     counts = " ".join(f"{MARK[k]}{len(v)}" for k, v in groups.items())
     where = f" @ {rec.where}" if rec.where else ""
-    return f"{rec.id} · {rec.title} · {when_for(rec, zone)}{where} · {counts}"
+    return f"{rec.id} · {rec.title} · {when_for(t, rec, zone)}{where} · {counts}"
 
 
-def reminder_text(rec: EventRecord, minutes_left: int, names: list[str]) -> str:
+REMINDER = N_("⏰ {title} ({id}) starts {soon}: {when}. {who}")
+REMINDER_AT = N_("⏰ {title} ({id}) starts {soon} at {place}: {when}. {who}")
+
+
+def _soon(t: Translator, minutes_left: int) -> str:
+    if minutes_left > 0:
+        return t.gettext("in {span}").format(span=span(minutes_left))
+    return t.gettext("now")
+
+
+def reminder_text(t: Translator, rec: EventRecord, minutes_left: int, names: list[str]) -> str:
     """The reminder notice body, naming who is expected."""
-    who = ", ".join(names) if names else "everyone"
-    soon = f"in {format_span(minutes_left)}" if minutes_left > 0 else "now"
-    where = f" at {rec.where}" if rec.where else ""
-    return f"⏰ {rec.title} ({rec.id}) starts {soon}{where}: {when_event(rec)}. {who}"
+    fields: dict[str, Any] = {
+        "title": rec.title,
+        "id": rec.id,
+        "soon": _soon(t, minutes_left),
+        "when": when_event(t, rec),
+        "who": ", ".join(names) if names else t.gettext("everyone"),
+    }
+    if rec.where:
+        return t.gettext(REMINDER_AT).format(place=rec.where, **fields)
+    return t.gettext(REMINDER).format(**fields)
 
 
-def reminder_html(rec: EventRecord, minutes_left: int, users: list[str]) -> str:
+def reminder_html(t: Translator, rec: EventRecord, minutes_left: int, users: list[str]) -> str:
     """The reminder's HTML, with a mention pill for each user."""
     pills = ", ".join(f'<a href="https://matrix.to/#/{escape(u)}">{escape(u)}</a>' for u in users)
-    soon = f"in {format_span(minutes_left)}" if minutes_left > 0 else "now"
-    where = f" at {escape(rec.where)}" if rec.where else ""
-    return (
-        f"⏰ <b>{escape(rec.title)}</b> ({rec.id}) starts {soon}{where}: "
-        f"{escape(when_event(rec))}.<br/>{pills or 'everyone'}"
-    )
+    fields = {
+        "title": f"<b>{escape(rec.title)}</b>",
+        "id": rec.id,
+        "soon": escape(_soon(t, minutes_left)),
+        "when": escape(when_event(t, rec)),
+        "who": pills or escape(t.gettext("everyone")),
+    }
+    if rec.where:
+        return html_fill(t, REMINDER_AT, place=escape(rec.where), **fields)
+    return html_fill(t, REMINDER, **fields)
 
 
-def slot_label(start: datetime) -> str:
+def slot_label(t: Translator, start: datetime) -> str:
     """A poll slot: ``Thu 3 Dec 2026, 14:00 CET (13:00 UTC)``."""
     utc = start.astimezone(UTC)
-    day = "" if utc.date() == start.date() else f"{utc:%a} "
-    return f"{fmt_day_time(start)} {start.tzname()} ({day}{utc:%H:%M} UTC)"
+    day = "" if utc.date() == start.date() else f"{weekday(t, utc)} "
+    return f"{day_time(t, start)} {start.tzname()} ({day}{clock(utc)} UTC)"
 
 
-def tally_text(rec: PollRecord) -> str:
+def _votes(t: Translator, n: int) -> str:
+    return t.ngettext("{n} vote", "{n} votes", n).format(n=n)
+
+
+def tally_text(t: Translator, rec: PollRecord) -> str:
     """The closing summary: votes per slot, the winner and how to create the event."""
     counts = rec.tally()
-    lines = [f"📊 Poll {rec.id} “{rec.title}” is closed."]
+    closed = t.gettext("📊 Poll {id} “{title}” is closed.")
+    lines = [closed.format(id=rec.id, title=rec.title)]
     for i, s in enumerate(rec.slots, 1):
-        n = len(counts[s.answer])
         star = " ⭐" if s.answer == rec.winner else ""
-        lines.append(f"{i}. {s.label}: {n} vote{'s' if n != 1 else ''}{star}")
+        lines.append(f"{i}. {s.label}: {_votes(t, len(counts[s.answer]))}{star}")
     winner = next((s for s in rec.slots if s.answer == rec.winner), None)
     if winner is None:
-        lines.append("Nobody voted, so there is no winner.")
+        lines.append(t.gettext("Nobody voted, so there is no winner."))
     else:
-        lines.append(f"Winner: {winner.label}. Create the event: !event poll accept {rec.id}")
+        lines.append(
+            t.gettext("Winner: {slot}. Create the event: {command}").format(
+                slot=winner.label, command=f"!event poll accept {rec.id}"
+            )
+        )
     return "\n".join(lines)
 
 
-def tally_html(rec: PollRecord) -> str:
+def tally_html(t: Translator, rec: PollRecord) -> str:
     """The closing summary as HTML."""
     counts = rec.tally()
     items = "".join(
-        f"<li>{escape(s.label)}: {len(counts[s.answer])}"
+        f"<li>{escape(s.label)}: {escape(_votes(t, len(counts[s.answer])))}"
         f"{' ⭐' if s.answer == rec.winner else ''}</li>"
         for s in rec.slots
     )
     winner = next((s for s in rec.slots if s.answer == rec.winner), None)
-    tail = (
-        "Nobody voted, so there is no winner."
-        if winner is None
-        else f"Winner: <b>{escape(winner.label)}</b>. Create the event: "
-        f"<code>!event poll accept {rec.id}</code>"
-    )
-    return f"<p>📊 Poll {rec.id} “{escape(rec.title)}” is closed.</p><ol>{items}</ol><p>{tail}</p>"
+    if winner is None:
+        tail = escape(t.gettext("Nobody voted, so there is no winner."))
+    else:
+        tail = html_fill(
+            t,
+            "Winner: {slot}. Create the event: {command}",
+            slot=f"<b>{escape(winner.label)}</b>",
+            command=f"<code>!event poll accept {rec.id}</code>",
+        )
+    head = html_fill(t, "📊 Poll {id} “{title}” is closed.", id=rec.id, title=escape(rec.title))
+    return f"<p>{head}</p><ol>{items}</ol><p>{tail}</p>"

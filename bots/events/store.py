@@ -154,9 +154,9 @@ async def pending_reminders(tx: Reader) -> list[tuple[str, dict[str, Any]]]:
 # -- cards waiting for an edit --------------------------------------------------------------
 
 
-async def dirty_events(tx: Reader) -> list[str]:
-    """IDs of the events whose card changed since it was last drawn."""
-    return [ident for ident, _ in await tx.items(DIRTY)]
+async def dirty_events(tx: Reader) -> list[tuple[str, str]]:
+    """(ID, room) of the events whose card changed since it was last drawn."""
+    return [(ident, str(doc.get("room", ""))) for ident, doc in await tx.items(DIRTY)]
 
 
 async def take_dirty(tx: Tx, event_id: str) -> bool:

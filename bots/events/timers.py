@@ -72,6 +72,7 @@ async def _fire(bot: EventsBot, key: str, value: dict[str, Any], now: int) -> No
         bot.reminders_changed = True
         return
     bots = {bot.org.service_user_id(), *bot.org.bot_user_ids().values()}
+    t = await bot.room_translator(value["room"])  # a reminder is the room's: its language
     async with bot.store.transaction() as tx:
         current = await s.load_reminder(tx, key)
         if current is None or current["fired"]:
@@ -92,7 +93,7 @@ async def _fire(bot: EventsBot, key: str, value: dict[str, Any], now: int) -> No
             mentioned=users,
         )
         content = notice_content(
-            reminder_text(rec, left, users), reminder_html(rec, left, users), data, users
+            reminder_text(t, rec, left, users), reminder_html(t, rec, left, users), data, users
         )
         if rec.card_event:
             content["m.relates_to"] = thread_relation(rec.card_event)
@@ -104,6 +105,7 @@ async def close_due_polls(bot: EventsBot, now: int) -> None:
     for due in await s.all_polls(bot.store):
         if due.status != "open" or not due.close_at_ms or due.close_at_ms > now:
             continue
+        t = await bot.room_translator(due.room)
         async with bot.store.transaction() as tx:
             rec = await s.load_poll(tx, due.id)
             if rec is None or rec.status != "open":
@@ -113,11 +115,11 @@ async def close_due_polls(bot: EventsBot, now: int) -> None:
             await bot.queue(
                 tx,
                 rec.room,
-                polls.end_content(rec),
+                polls.end_content(t, rec),
                 cause=f"poll-end:{rec.id}",
                 event_type=polls.END_TYPE,
             )
-            content = notice_content(tally_text(rec), tally_html(rec), rec.card(), None)
+            content = notice_content(tally_text(t, rec), tally_html(t, rec), rec.card(), None)
             if rec.poll_event:
                 content["m.relates_to"] = thread_relation(rec.poll_event)
             await bot.queue(tx, rec.room, content, cause=f"poll-tally:{rec.id}")

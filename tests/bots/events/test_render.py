@@ -19,8 +19,11 @@ from bots.events.render import (
     tally_text,
     when_for,
 )
+from messenger.i18n import translator
 from messenger.protocol import parse_structured
 from messenger.protocol.events import EventCard, PollSlot
+
+EN = translator("en")
 
 
 def event(**kw: object) -> EventRecord:
@@ -40,7 +43,7 @@ def event(**kw: object) -> EventRecord:
 
 def test_card_shows_the_events_zone_and_utc() -> None:
     rec = event(rsvps={"@b:l": Answer(answer="yes"), "@c:l": Answer(answer="no")})
-    text = card_text(rec)
+    text = card_text(EN, rec)
     assert "Thu 3 Dec 2026, 14:00–16:00 CET (Europe/Stockholm)" in text
     assert "13:00–15:00 UTC" in text
     assert "✅ 1 · ❔ 0 · ❌ 1" in text
@@ -51,15 +54,17 @@ def test_card_shows_the_events_zone_and_utc() -> None:
 
 def test_viewer_zone_and_list_line() -> None:
     rec = event()
-    assert when_for(rec, "Africa/Nairobi").startswith("Thu 3 Dec 2026, 16:00–18:00 EAT")
-    assert "14:00 CET in Europe/Stockholm" in when_for(rec, "Africa/Nairobi")
-    assert list_line(rec, None).startswith("E7 · Board meeting · Thu 3 Dec 2026, 14:00–16:00 CET")
+    assert when_for(EN, rec, "Africa/Nairobi").startswith("Thu 3 Dec 2026, 16:00–18:00 EAT")
+    assert "14:00 CET in Europe/Stockholm" in when_for(EN, rec, "Africa/Nairobi")
+    assert list_line(EN, rec, None).startswith(
+        "E7 · Board meeting · Thu 3 Dec 2026, 14:00–16:00 CET"
+    )
 
 
 @given(title=st.text(min_size=1, max_size=60), where=st.text(max_size=30))
 def test_html_never_carries_user_markup(title: str, where: str) -> None:
     rec = event(title=title, where=where, agenda=[title], description=where)
-    html = card_html(rec) + reminder_html(rec, 60, ["@x:l"])
+    html = card_html(EN, rec) + reminder_html(EN, rec, 60, ["@x:l"])
     assert "<script" not in html.replace("&lt;script", "")
     if "<" in title:
         assert "&lt;" in html
@@ -73,7 +78,7 @@ def test_card_payload_validates_for_the_tui() -> None:
     assert parsed.status == "cancelled"
     assert parsed.start == "2026-12-03T14:00:00+01:00"
     assert parsed.reminders == ["24h", "1h"]
-    assert "CANCELLED" in card_text(rec)
+    assert "CANCELLED" in card_text(EN, rec)
 
 
 def test_ics_round_trips_with_timezone_and_alarms() -> None:
@@ -117,12 +122,12 @@ def test_poll_votes_latest_wins_and_invalid_answers_withdraw() -> None:
     rec.close()
     assert rec.winner == "s2"
     assert not rec.record_vote("@e:l", ["s1"], 20), "a closed poll takes no votes"
-    assert "Winner: slot 2" in tally_text(rec)
+    assert "Winner: slot 2" in tally_text(EN, rec)
 
 
 def test_poll_content_and_responses() -> None:
     rec = poll()
-    content = polls.start_content(rec)
+    content = polls.start_content(EN, rec)
     assert content["org.matrix.msc3381.poll.start"]["answers"][0] == {
         "id": "s1",
         "org.matrix.msc1767.text": "slot 1",

@@ -14,6 +14,7 @@ from bots.events.commands_polls import PollCommands
 from crypto.vault import Vault
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import declared_commands
+from messenger.botkit.prefs import Preferences
 from messenger.store import StateStore
 
 EVENT_COMMANDS = {
@@ -93,7 +94,7 @@ async def test_store_reads_and_writes_the_deployed_format(tmp_path: Path) -> Non
         assert await s.pop_reaction(tx, "$react") is None
         assert await s.reactions_of(tx, "E4", "@b:l") == [("$old", "no")]
         assert await s.pending_reminders(tx) == [("E4:60:1", reminder)]
-        assert await s.dirty_events(tx) == ["E4"]
+        assert [i for i, _room in await s.dirty_events(tx)] == ["E4"]
         assert await s.take_dirty(tx, "E4")
         assert not await s.take_dirty(tx, "E4")
         await s.save_event(tx, rec)  # a change: revision bumped, card marked for an edit
@@ -104,4 +105,26 @@ async def test_store_reads_and_writes_the_deployed_format(tmp_path: Path) -> Non
     assert await store.get("event-tz", "@c:l") == {"zone": "UTC"}
     assert await store.get("event-refs", "$p3") == {"kind": "poll", "id": "P3"}
     assert await store.get("event-meta", "counters") == {"E": 5, "P": 3}
+    await store.close()
+
+
+async def test_tz_is_the_shared_preference_and_old_zones_stay_readable(tmp_path: Path) -> None:
+    """``!tz`` writes the runtime's shared preference; a zone stored by the events bot before
+    that (``event-tz``) is still read for members who have not chosen again."""
+    store = await open_store(tmp_path)
+    bot = EventsBot.__new__(EventsBot)
+    bot.prefs = Preferences(store)
+    async with store.transaction() as tx:
+        await s.save_zone(tx, "@old:l", "Europe/Oslo")
+        await s.save_zone(tx, "@both:l", "Europe/Oslo")
+    await bot.prefs.set_member("@both:l", "tz", "Africa/Nairobi")
+    await bot.prefs.set_member("@broken:l", "tz", "Mars/Olympus")
+    reloaded = Preferences(store)  # as a restarted runtime reads them
+    await reloaded.load()
+    bot.prefs = reloaded
+    async with store.transaction() as tx:
+        assert await bot.zone_of(tx, "@old:l") == "Europe/Oslo"
+        assert await bot.zone_of(tx, "@both:l") == "Africa/Nairobi"
+        assert await bot.zone_of(tx, "@broken:l") is None
+        assert await bot.zone_of(tx, "@new:l") is None
     await store.close()

@@ -1,0 +1,106 @@
+"""The events bot in the members' languages, end to end: replies in the asker's language with
+Babel dates, cards in the room's language whoever acts on them, Swedish errors whose command
+example stays as declared."""
+
+from __future__ import annotations
+
+from tests.bots.events.support import T0_MS, command, edits_of, set_clock, wait_card
+from tests.support import OrgEnv
+
+
+async def test_locale_sv_lists_events_with_swedish_dates(org_env: OrgEnv, member_factory) -> None:
+    settings, room, (alice,), rt = await org_env.room_with_bots(
+        member_factory, members=1, bots=["events"]
+    )
+    bot = settings.org.bot_user_ids()["events"]
+    set_clock(rt, T0_MS)
+    card = await command(
+        alice, room, bot, '!event create "Summit" 2027-01-15 14:00 Europe/Stockholm'
+    )
+    assert "Fri 15 Jan 2027, 14:00–15:00 CET" in card["content"]["body"], "the room is English"
+
+    chosen = await command(alice, room, bot, "!locale sv")
+    assert "sv" in chosen["content"]["body"]
+    listed = (await command(alice, room, bot, "!event list"))["content"]["body"]
+    assert listed.startswith("Kommande evenemang i det här rummet"), listed
+    assert "fre 15 jan. 2027 14:00–15:00 CET" in listed, listed
+    for english in ("Fri", "Jan", "Upcoming"):
+        assert english not in listed, listed
+
+    # !tz is the shared preference: set here, read by the list, in Swedish.
+    tz = (await command(alice, room, bot, "!tz Africa/Nairobi"))["content"]["body"]
+    assert "Jag visar dig tider i Africa/Nairobi" in tz, tz
+    assert rt.bots[0].prefs.member(alice.user_id, "tz") == "Africa/Nairobi"
+    listed = (await command(alice, room, bot, "!event list"))["content"]["body"]
+    assert "fre 15 jan. 2027 16:00–17:00 EAT (Africa/Nairobi)" in listed, listed
+    assert "14:00 CET i Europe/Stockholm" in listed, listed
+
+
+async def test_malformed_create_gets_a_swedish_error_with_the_unchanged_example(
+    org_env: OrgEnv, member_factory
+) -> None:
+    settings, room, (alice,), rt = await org_env.room_with_bots(
+        member_factory, members=1, bots=["events"]
+    )
+    bot = settings.org.bot_user_ids()["events"]
+    set_clock(rt, T0_MS)
+    await command(alice, room, bot, "!locale sv")
+    reply = await command(alice, room, bot, '!event create "Summit" 3.12.2027 14:00')
+    body = reply["content"]["body"]
+    assert reply["content"]["org.samverkan.notice"]["kind"] == "error", body
+    assert "date '3.12.2027': inte ett datum; skriv ÅÅÅÅ-MM-DD" in body, body
+    assert "Användning: !event create <title> <date> <time> [tz] [--duration D]" in body, body
+    example = '!event create "Board meeting" 2027-01-17 14:00 Europe/Stockholm --duration 2h'
+    assert f"Exempel: {example}" in body, body
+    assert "not a date" not in body
+
+    past = await command(alice, room, bot, '!event create "Summit" 2026-12-03 14:00 UTC')
+    body = past["content"]["body"]
+    assert "har redan varit" in body, body
+    assert '!event create "Summit" 2027-01-11 14:00 UTC' in body, body
+
+    missing = (await command(alice, room, bot, "!event create"))["content"]["body"]
+    assert "vad det är, inom citattecken" in missing, missing
+    assert f"Exempel: {example}" in missing, missing
+    listed = (await command(alice, room, bot, "!event list"))["content"]["body"]
+    assert "Inga kommande evenemang i det här rummet" in listed, "nothing was created"
+
+
+async def test_card_stays_in_the_rooms_language_whoever_answers(
+    org_env: OrgEnv, member_factory
+) -> None:
+    settings, room, (alice, bob), rt = await org_env.room_with_bots(
+        member_factory, members=2, bots=["events"], extra='languages = ["sv"]'
+    )
+    bot = settings.org.bot_user_ids()["events"]
+    set_clock(rt, T0_MS)
+    await command(alice, room, bot, "!locale da")
+    await command(bob, room, bot, "!locale en")
+
+    card = await command(
+        alice, room, bot, '!event create "Styrelsemöte" 2027-01-15 14:00 Europe/Stockholm'
+    )
+    body = card["content"]["body"]
+    assert "fre 15 jan. 2027 14:00–15:00 CET" in body, body
+    assert "OSA: ✅ 0" in body, body
+    assert "Reagera ✅ ❌ ❔ för att svara" in body, body
+
+    answered = await command(alice, room, bot, "!event rsvp E1 yes")
+    assert answered["content"]["body"].startswith("Noteret: kommer til Styrelsemöte (E1)")
+    answered = await command(bob, room, bot, "!event rsvp E1 maybe")
+    assert answered["content"]["body"].startswith("Noted: maybe for Styrelsemöte (E1)")
+
+    await wait_card(alice, room, bot, "E1", lambda s: len(s["rsvps"]) == 2)
+
+    async def both_on_the_card() -> bool:
+        new = [e["content"]["m.new_content"] for e in edits_of(alice, room, bot)]
+        return any("Kanske: " in n["body"] and "Kommer: " in n["body"] for n in new)
+
+    await alice.wait_until(both_on_the_card)
+    for edit in edits_of(alice, room, bot):
+        new = edit["content"]["m.new_content"]
+        assert "OSA: " in new["body"], new["body"]
+        assert "fre 15 jan. 2027" in new["body"], new["body"]
+        for other in ("Going", "Maybe", "RSVP", "Tilmelding", "Måske"):  # not en, not da
+            assert other not in new["body"], new["body"]
+        assert "OSA: " in new["formatted_body"], new["formatted_body"]
