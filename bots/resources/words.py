@@ -22,6 +22,7 @@ KIND_LABELS = {
     "venue": N_("venue"),
     "translation": N_("translation"),
 }
+UNIT_LABELS = {"hours": N_("hours"), "items": N_("items")}  # SEK, EUR are shown as they are
 STATUS_LABELS = {
     "open": N_("open"),
     "approved": N_("approved"),
@@ -78,5 +79,5 @@ def pool_label(t: Translator, pool: Pool) -> str:
     """``funding (SEK, room)``, ``finansiering (SEK, organisationen)``."""
     where = t.gettext("organisation") if pool.scope == "org" else t.gettext("room")
     return t.gettext("{kind} ({unit}, {where})").format(
-        kind=kind(t, pool.kind), unit=pool.unit, where=where
+        kind=kind(t, pool.kind), unit=t.gettext(UNIT_LABELS.get(pool.unit, pool.unit)), where=where
     )
