@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from messenger.botkit.prefs import ROOM_NS, Preferences
 from tests.bots.translate.test_translate_e2e import KEY, bot_reply, in_thread
 from tests.support import Member, OrgEnv
 
@@ -47,6 +48,17 @@ async def test_nepali_is_a_working_language_noted_as_not_detected(
     assert translate.room_locale(room, None) == "en"
     async with translate.store.transaction() as tx:
         assert "ne" not in await translate.known_languages(tx)
+
+    # A room set with !lang before the shared preferences existed is copied on the first tick.
+    await translate.store.delete(ROOM_NS, room)
+    translate.prefs = Preferences(translate.store)
+    await translate.prefs.load()
+    assert translate.prefs.room_languages(room) is None
+    translate._warm = False
+    await translate.on_tick(0)
+    reread = Preferences(translate.store)
+    await reread.load()
+    assert reread.room_languages(room) == ["ne", "en"]
 
     # Burmese too; and a member (not a coordinator) is still refused, nothing changed.
     ev = await member.send(room, "!lang my")
