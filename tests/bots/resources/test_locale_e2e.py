@@ -7,6 +7,7 @@ room and stay in its language whoever acts on them; the structured copies never 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.bots.resources.support import (
@@ -104,3 +105,44 @@ async def test_swedish_replies_numbers_errors_and_cards_in_the_rooms_language(
     assert f"approved SEK200.00 by {olle.user_id}" in body(edit), edit["body"]
     assert "beviljad" not in edit["body"]
     assert edit[REQUEST_KEY]["granted"] == "200.00"
+
+    # -- the transparency report in the asker's language; the CSV's name and the data as ever --
+    report_cmd = await anna.send(room, "!report")
+    replies = await anna.wait_reply(report_cmd, sender=bot, count=2)
+    notice = next(r["content"] for r in replies if r["content"]["msgtype"] == "m.notice")
+    upload = next(r["content"] for r in replies if r["content"]["msgtype"] == "m.file")
+    assert notice["body"].startswith("Transparensrapport — Nordic policy"), notice["body"]
+    assert "Alla rader finns i den bifogade CSV-filen." in notice["body"]
+    assert "beviljat 200,00 kr" in body(notice), notice["body"]
+    assert upload["body"].startswith("transparency-report-")
+    assert notice["org.samverkan.report"]["requests"][0]["status"] == "approved"
+
+
+async def test_a_swedish_room_keeps_its_cards_and_reminders_swedish(
+    org_env: OrgEnv, member_factory
+) -> None:
+    _settings, room, (coord, eve), rt = await org_env.room_with_bots(
+        member_factory, members=1, coordinators=1, bots=["resources"],
+        extra='languages = ["sv"]',
+    )  # fmt: skip
+    bot = rt.bots[0].user_id
+    await ask(eve, room, bot, "!locale en")
+    # a member without a choice reads the room's language
+    empty = await ask(coord, room, bot, "!pool show")
+    assert empty["body"].startswith("Inga potter än."), empty["body"]
+    by = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 2 * 86400))
+    cmd, made = await ask_id(
+        eve, room, bot, f'!request materials "Affischer" --amount 30 --by {by}'
+    )
+    assert "material · öppen" in made["body"], made["body"]  # the room's card, not eve's
+    assert "30 st." in body(made), made["body"]
+    mine = await ask(eve, room, bot, "!request list mine")
+    assert "Your requests (1)" in mine["body"], mine["body"]  # a reply: eve's language
+    assert "materials" in mine["body"], mine["body"]
+    assert "30 items" in body(mine), mine["body"]
+    # the reminder goes to the room, in the room's language
+    rt.bots[0].clock = lambda: int(time.time() * 1000) + 2 * 3_600_000
+    replies = await eve.wait_reply(cmd, sender=bot, count=2)
+    (nudge,) = [r["content"] for r in replies if "⏰" in r["content"]["body"]]
+    assert "väntar fortfarande på beslut" in nudge["body"], nudge["body"]
+    assert coord.user_id in nudge["m.mentions"]["user_ids"]
