@@ -4,8 +4,18 @@ example stays as declared."""
 
 from __future__ import annotations
 
-from tests.bots.events.support import T0_MS, command, edits_of, set_clock, wait_card
-from tests.support import OrgEnv
+from datetime import datetime
+
+from tests.bots.events.support import (
+    T0_MS,
+    command,
+    edits_of,
+    of_type,
+    reminders,
+    set_clock,
+    wait_card,
+)
+from tests.support import Member, OrgEnv
 
 
 async def test_locale_sv_lists_events_with_swedish_dates(org_env: OrgEnv, member_factory) -> None:
@@ -104,3 +114,25 @@ async def test_card_stays_in_the_rooms_language_whoever_answers(
         for other in ("Going", "Maybe", "RSVP", "Tilmelding", "Måske"):  # not en, not da
             assert other not in new["body"], new["body"]
         assert "OSA: " in new["formatted_body"], new["formatted_body"]
+
+    # What the room shares stays in its language whoever caused it: bob's (en) poll asks in
+    # Swedish, and the reminder is Swedish.
+    asked = await command(bob, room, bot, '!event poll "Fika" 2027-01-20T14:00 2027-01-21T09:00')
+    assert asked["content"]["body"].startswith("📊 Poll P1 is up"), "his reply: English"
+    await alice.wait_until(lambda: _has(alice, room, bot, "org.matrix.msc3381.poll.start"))
+    (poll,) = of_type(alice, room, bot, "org.matrix.msc3381.poll.start")
+    question = poll["content"]["org.matrix.msc3381.poll.start"]["question"]["body"]
+    assert question == "Fika (P1): när passar det dig?"
+    start = int(datetime.fromisoformat("2027-01-15T14:00:00+01:00").timestamp() * 1000)
+    set_clock(rt, start - 24 * 3_600_000 + 1_000)
+
+    async def reminded() -> bool:
+        return bool(reminders(alice, room, bot))
+
+    await alice.wait_until(reminded)
+    (reminder,) = reminders(alice, room, bot)
+    assert "Styrelsemöte (E1) börjar om 24h: fre 15 jan. 2027" in reminder["content"]["body"]
+
+
+async def _has(member: Member, room: str, bot: str, event_type: str) -> bool:
+    return bool(of_type(member, room, bot, event_type))
