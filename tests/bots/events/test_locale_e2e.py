@@ -122,7 +122,7 @@ async def test_card_stays_in_the_rooms_language_whoever_answers(
     await alice.wait_until(lambda: _has(alice, room, bot, "org.matrix.msc3381.poll.start"))
     (poll,) = of_type(alice, room, bot, "org.matrix.msc3381.poll.start")
     question = poll["content"]["org.matrix.msc3381.poll.start"]["question"]["body"]
-    assert question == "Fika (P1): när passar det dig?"
+    assert question == "Fika (P1): när passar det er?"
     start = int(datetime.fromisoformat("2027-01-15T14:00:00+01:00").timestamp() * 1000)
     set_clock(rt, start - 24 * 3_600_000 + 1_000)
 
