@@ -166,7 +166,7 @@ async def test_a_refused_approval_is_shown_on_the_dashboard(
         assert isinstance(screen, DashboardScreen)
         await pilot.press("2")
         table = screen.query_one("#t-requests")
-        assert "12\u202f000 SEK" in [str(c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
+        assert "SEK12,000.00" in [str(c) for c in table.get_row_at(0)]  # type: ignore[attr-defined]
         await pilot.press("a")
         # No pool to draw from: the bot refuses in the request's thread; the dashboard says so.
         await until(
