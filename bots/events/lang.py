@@ -87,12 +87,12 @@ class Invalid(Message, ValueError):
 class Refusal(CommandError):
     """A command refused: like ``CommandError``, with phrases, reasons and dates as fields."""
 
-    def __init__(self, message: str, command: Any = None, **fields: Any) -> None:
-        super().__init__(message, command, **fields)
-        self.args = (fill(translator(SOURCE), message, fields),)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+    def __init__(self, message: str, /, **fields: Any) -> None:
+        # Not CommandError.__init__: its ``command`` parameter would take a field so named.
+        Exception.__init__(self, fill(translator(SOURCE), message, fields))
+        self.command = None  # the kit shows the usage of the command that was run
+        self.template = message
+        self.fields = fields
 
     def render(self, t: Translator) -> str:
         """The refusal in ``t``'s language."""

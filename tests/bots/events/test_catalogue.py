@@ -13,7 +13,7 @@ from bots.events.lang import Refusal, checked
 from bots.events.model import Answer, EventRecord, PollRecord
 from bots.events.parse import TITLE, check_text, parse_date, parse_zone
 from bots.events.render import card_html, card_text, detail_text, reminder_text, tally_text
-from messenger.i18n import LOCALES_DIR, translator
+from messenger.i18n import LOCALES_DIR, N_, translator
 from messenger.protocol.events import PollSlot
 
 FIELD = re.compile(r"\{[^{}]*\}")
@@ -111,3 +111,10 @@ def test_dates_follow_the_language() -> None:
     assert "Thu 3 Dec 2026, 14:00–15:00 CET" in card_text(translator("en"), rec)
     assert "3. des. 2026 kl. 14:00" in card_text(translator("nb"), rec)
     assert "24h og 1h før" in card_text(translator("da"), rec)
+
+
+def test_a_refusal_may_have_a_field_named_command() -> None:
+    refused = Refusal(N_("poll {id} is already closed; {command} uses it"), id="P1", command="!x")
+    assert str(refused) == "poll P1 is already closed; !x uses it"
+    assert refused.command is None
+    assert "omröstning P1 är redan stängd; !x" in refused.render(translator("sv"))

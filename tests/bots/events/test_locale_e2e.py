@@ -4,7 +4,12 @@ example stays as declared."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 from datetime import datetime
+
+import pytest
 
 from tests.bots.events.support import (
     T0_MS,
@@ -13,6 +18,7 @@ from tests.bots.events.support import (
     of_type,
     reminders,
     set_clock,
+    sources,
     wait_card,
 )
 from tests.support import Member, OrgEnv
@@ -136,3 +142,66 @@ async def test_card_stays_in_the_rooms_language_whoever_answers(
 
 async def _has(member: Member, room: str, bot: str, event_type: str) -> bool:
     return bool(of_type(member, room, bot, event_type))
+
+
+PSEUDO_SUITE = [
+    '!event create "Summit" 2027-01-15 14:00 --where Hall',  # no zone: the UTC note
+    "!tz",
+    "!tz Europe/Oslo",
+    "!event list",
+    "!event list --all",
+    "!event show E1",
+    "!event rsvp E1 maybe",
+    "!event edit E1 --time 15:00",
+    "!event agenda E1",
+    "!event agenda E1 add Budget",
+    "!event agenda E1",
+    "!event remind E1 2h",
+    "!event remind E1 2h",
+    '!event poll "Fika" 2027-01-20T14:00 2027-01-21T09:00 --close-in 2d',
+    "!event poll close P1",
+    "!event poll accept P1",
+    "!event poll accept P1 1",
+    '!event create "Summit" 3.12.2027 14:00',
+    '!event create "Summit" 2027-12-03 14:00 Europe/Stokholm',
+    '!event create "Summit" 2026-12-03 14:00 UTC',
+    '!event create "Night" 2027-03-28 02:30 Europe/Stockholm',
+    '!event create "" 2027-12-03 14:00 UTC',
+    "!event create",
+    "!event show E99",
+    "!event rsvp E1 perhaps",
+    "!event remind E1 soon",
+    "!event edit E1",
+    "!event agenda E1 remove 9",
+    "!event cancel E1",
+    "!event cancel E1",
+]
+OUTSIDE = re.compile(r"⟦[^⟧]*⟧|![^\n⟦]*|\S*[@:/]\S*|<[^>]*>")
+SENTENCE = re.compile(r"\b[A-Za-z]{3,}\s+[A-Za-z]{3,}\b")
+
+
+async def test_nothing_the_bot_says_escapes_the_catalogue(
+    org_env: OrgEnv, member_factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Under the en-XA pseudo-locale every catalogue string is bracketed: what is left outside
+    the brackets is commands, IDs, people, times and what members wrote — never a sentence."""
+    settings, room, (alice,), rt = await org_env.room_with_bots(
+        member_factory, members=1, bots=["events"]
+    )
+    bot = settings.org.bot_user_ids()["events"]
+    set_clock(rt, T0_MS)
+    await command(alice, room, bot, "!locale en-XA")
+    for text in PSEUDO_SUITE:
+        await command(alice, room, bot, text)
+    await asyncio.sleep(1.5)  # the last card edits
+    said = [
+        str((s["content"].get("m.new_content") or s["content"]).get("body", ""))
+        for s in sources(alice, room, bot)
+        if s["type"] == "m.room.message"
+    ]
+    assert len(said) > len(PSEUDO_SUITE)
+    crashed = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not crashed, "every refusal is rendered, none crashes a handler"
+    for body in said[1:]:  # the first is !locale's English confirmation of the choice
+        rest = OUTSIDE.sub(" ", body)
+        assert not SENTENCE.search(rest), (body, rest)
