@@ -43,6 +43,7 @@ TEXTUAL_COMMANDS = [
     N_("Maximize the focused widget"),
     N_("Screenshot"),
     N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Search for commands…"),
 ]
 """Textual's own command palette entries, extracted here and translated when shown."""
 
@@ -548,6 +549,14 @@ class SamverkanApp(App[None]):
     def _(self, message: str) -> str:
         """``message`` (an English msgid) in the coordinator's language."""
         return self.t.gettext(message)
+
+    def action_command_palette(self) -> None:
+        """Textual's command palette, its search prompt in the coordinator's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            placeholder = self._("Search for commands…")
+            self.push_screen(CommandPalette(placeholder=placeholder, id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
         """Textual's own palette entries (theme, quit, keys …) in the coordinator's language."""

@@ -15,12 +15,15 @@ from pydantic import ValidationError
 
 from messenger.client.chat import BoardItem, ChatClient
 from messenger.client.timeline import Message
+from messenger.i18n import N_
 from messenger.protocol import Notice, Structured
 from messenger.protocol.events import EventCard
 from messenger.protocol.resources import RequestCard
 from messenger.protocol.translation import Translation
 
 M = TypeVar("M", bound=Structured)
+REFUSED_SILENTLY = N_("the bot refused it")
+"""What ``refusal_of`` says when the bot's error answer has no text (translated where shown)."""
 
 
 @dataclass
@@ -87,7 +90,7 @@ def refusal_of(client: ChatClient, room_id: str, command: Message) -> str | None
         notice = msg.structured.get(Notice.KEY, {}) if msg else {}
         if msg and msg.reply_to == command.event_id and notice.get("kind") == "error":
             lines = msg.body.strip().splitlines()
-            return lines[0] if lines else "the bot refused it"
+            return lines[0] if lines else REFUSED_SILENTLY
     return None
 
 

@@ -4,8 +4,9 @@ Swedish screens and dashboards; the pseudo-locale proves the labels go through t
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 from textual.widgets._tabbed_content import ContentTab
 
@@ -183,3 +184,28 @@ async def test_identity_problems_are_in_the_persons_language() -> None:
         assert client.t.lang == "sv"  # the app hands its language down
         identity = await client.prepare_identity(None)
         assert identity.problem == "frånkopplad: ingen anslutning till hemservern"
+
+
+async def test_the_command_palette_in_swedish() -> None:
+    app = SamverkanApp(client=offline_client(), tz=TZ, sync=False, lang="sv")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        assert palette.query_one(Input).placeholder == "Sök efter kommandon…"
+
+        async def shown() -> list[str]:
+            for _ in range(50):
+                await pilot.pause(0.05)
+                prompts = [str(o.prompt) for o in palette.query_one(OptionList).options]
+                if prompts:
+                    return prompts
+            raise AssertionError("the palette shows nothing")
+
+        everything = " | ".join(await shown())
+        for swedish in ("Översikter: kommande evenemang", "Enheter och tillit", "Avsluta"):
+            assert swedish in everything, everything
+        await pilot.press(*"nordic")
+        found = " | ".join(await shown())
+        assert "Gå till rummet: Nordic policy" in found, found

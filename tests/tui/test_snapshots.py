@@ -13,6 +13,7 @@ from tui.app import SamverkanApp
 from tui.screens.dashboards import DashboardScreen
 from tui.screens.devices import DevicesScreen
 from tui.screens.verify import VerifyScreen
+from tui.widgets.composer import Composer
 
 SIZE = (140, 40)
 
@@ -45,6 +46,15 @@ class StandInVerification:
         self.changed.set()
 
 
+async def settle(pilot: Pilot[None]) -> None:
+    """Let focus changes and layout finish before the picture is taken, with the composer's
+    cursor steady (a blinking one is on or off depending on the moment)."""
+    for composer in pilot.app.screen.query(Composer):
+        composer.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+
+
 def app() -> SamverkanApp:
     return SamverkanApp(client=offline_client(), tz=TZ, sync=False)
 
@@ -53,7 +63,7 @@ def test_main_screen(snap_compare: Any) -> None:
     async def before(pilot: Pilot[None]) -> None:
         pilot.app.open_room(NORDIC)  # type: ignore[attr-defined]
         await pilot.press("ctrl+t", "up", "up", "up", "t")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=before)
 
@@ -89,7 +99,7 @@ def test_main_screen_in_swedish(snap_compare: Any) -> None:
     async def before(pilot: Pilot[None]) -> None:
         pilot.app.open_room(NORDIC)  # type: ignore[attr-defined]
         await pilot.press("ctrl+t", "up", "up", "up", "t")
-        await pilot.pause()
+        await settle(pilot)
 
     swedish = SamverkanApp(client=offline_client(), tz=TZ, sync=False, lang="sv")
     assert snap_compare(swedish, terminal_size=SIZE, run_before=before)

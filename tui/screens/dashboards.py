@@ -13,6 +13,7 @@ from messenger.client.chat import ChatClient
 from messenger.client.timeline import Message
 from messenger.i18n import N_
 from tui.board import (
+    REFUSED_SILENTLY,
     Row,
     approved_requests,
     needs_translation,
@@ -214,7 +215,8 @@ class DashboardScreen(Screen[None]):
             if refusal:
                 self.notify(
                     self._(REFUSED.get(verb, N_("{id} was not approved: {reason}"))).format(
-                        id=row.data.id, reason=refusal
+                        id=row.data.id,
+                        reason=self._(refusal) if refusal == REFUSED_SILENTLY else refusal,
                     ),
                     title=self._("The bot refused {command}").format(command=f"!request {verb}"),
                     severity="error",
