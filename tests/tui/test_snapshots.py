@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from messenger.client.chat import DeviceRow
@@ -103,3 +104,14 @@ def test_main_screen_in_swedish(snap_compare: Any) -> None:
 
     swedish = SamverkanApp(client=offline_client(), tz=TZ, sync=False, lang="sv")
     assert snap_compare(swedish, terminal_size=SIZE, run_before=before)
+
+
+@pytest.mark.parametrize("lang", ["da", "nb"])
+def test_main_screen_in_danish_and_norwegian(snap_compare: Any, lang: str) -> None:
+    async def before(pilot: Pilot[None]) -> None:
+        pilot.app.open_room(NORDIC)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t", "up", "up", "up", "t")
+        await settle(pilot)
+
+    shown = SamverkanApp(client=offline_client(), tz=TZ, sync=False, lang=lang)
+    assert snap_compare(shown, terminal_size=SIZE, run_before=before)
