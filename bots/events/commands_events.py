@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bots.events import ics
 from bots.events import store as s
+from bots.events.editors import AGENDA, CANCEL, EDIT, REMIND
 from bots.events.lang import Message, Phrase, Refusal, Span, checked, clock, span
 from bots.events.model import Answer, EventRecord
 from bots.events.parse import (
@@ -49,22 +50,6 @@ def edit_example(event_id: str) -> Example:
 
 
 ID = Arg("id", N_("the event's ID, e.g. E7"), parse=checked("id", parse_event_id))
-CANCEL = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can cancel it; "
-    "your power level here is {yours}"
-)
-EDIT = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can edit it; "
-    "your power level here is {yours}"
-)
-AGENDA = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can change the "
-    "agenda of it; your power level here is {yours}"
-)
-REMIND = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can add reminders "
-    "to it; your power level here is {yours}"
-)
 NO_ZONE = N_(
     "No timezone given and you have not set yours, so I used UTC. "
     "Set yours with !tz Europe/Stockholm, or name one after the time."

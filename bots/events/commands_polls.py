@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bots.events import polls
 from bots.events import store as s
+from bots.events.editors import ACCEPT, CLOSE
 from bots.events.lang import Refusal, checked, span
 from bots.events.model import PollRecord
 from bots.events.parse import (
@@ -38,14 +39,6 @@ def slot_example(title: str) -> Example:
 
 
 POLL_ID = Arg("id", N_("the poll's ID, e.g. P3"), parse=checked("id", parse_poll_id))
-CLOSE = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can close it; "
-    "your power level here is {yours}"
-)
-ACCEPT = N_(
-    "only {id}'s creator ({creator}) or a coordinator (power level {level}) can turn it into "
-    "an event; your power level here is {yours}"
-)
 
 
 class PollCommands(Commands["EventsBot"]):
