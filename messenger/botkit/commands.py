@@ -26,7 +26,7 @@ class CommandError(MessengerError):
     message of a parser's ``ValueError``).
     """
 
-    def __init__(self, message: str, command: Command | None = None, **fields: Any) -> None:
+    def __init__(self, message: str, command: Command | None = None, /, **fields: Any) -> None:
         self.command = command
         self.template = message
         self.fields = fields

@@ -105,7 +105,11 @@ def all_command_tables() -> list[CommandTable]:
     for name in ("events", "resources", "translate"):
         cls = bot_class(name)
         bot = object.__new__(cls)  # declarations only: no session needed
-        tables.append(CommandTable(declared_commands(bot)))
+        found = declared_commands(bot)
+        for group in cls.GROUPS:  # type: ignore[attr-defined]
+            found += declared_commands(group(bot))
+        assert found, f"{name}: no commands found"
+        tables.append(CommandTable(found))
     return tables
 
 
