@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from messenger.botkit.builtins import help_command, ignore_unauthenticated, locale_command
 from messenger.botkit.commands import (
     Command,
     CommandError,
@@ -19,7 +19,7 @@ from messenger.botkit.commands import (
     is_command,
     tokenize,
 )
-from messenger.botkit.context import Context, notice_content, txn_for
+from messenger.botkit.context import Context, txn_for
 from messenger.botkit.prefs import Preferences
 from messenger.botkit.utd import post_undecryptable_notice
 from messenger.config import Group, OrgFile
@@ -29,8 +29,8 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
-from messenger.i18n import N_, available, normalise, translator
-from messenger.poison import poison_check, poison_log
+from messenger.i18n import N_
+from messenger.poison import poison_check
 from messenger.protocol import ROOM_MARKER, Notice
 from messenger.session.core import Session
 from messenger.session.rooms import Rooms
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 HANDLE_CHUNK = 64
 TRANSIENT_RETRIES = 3
-PLAINTEXT_NOTICE_NS = "plaintext-notice"
 PLAINTEXT_OK = frozenset({"m.reaction", "m.room.redaction"})
 """Event types Element sends unencrypted even in encrypted rooms: honoured as RSVPs only."""
 
@@ -269,7 +268,7 @@ class Bot:
         if event.sender not in self.org_users() or ctx.group is None:
             return  # not the organisation's: ignored by design
         if not self._obeys(event, ctx.group):
-            await self._ignore_unauthenticated(ctx)
+            await ignore_unauthenticated(self, ctx)
             return
         if not (
             event.is_message and event.content.get("msgtype") == "m.text" and is_command(event.body)
@@ -291,56 +290,22 @@ class Bot:
             return
         await self._run_command(ctx, words)
 
-    async def _ignore_unauthenticated(self, ctx: Context) -> None:
-        """An event not end-to-end encrypted from an authenticated device, in an encrypted room:
-        the homeserver (or anyone with a member's token) could have forged it, so nothing is
-        done. Logged once per room and sender; one notice per room per hour at most."""
-        event = ctx.event
-        if event.type == "m.room.encrypted":
-            return  # undecryptable: retried when its key arrives, reported by the UTD notice
-        why = "unencrypted" if not event.encrypted else "from an unauthenticated device"
-        poison_log.note(
-            f"plaintext:{event.room_id}:{event.sender}",
-            "%s: ignoring %s %s event %s from %s in %s",
-            self.user_id,
-            why,
-            event.type,
-            event.event_id,
-            event.sender,
-            event.room_id,
-        )
-        if not self.primary or not (event.is_message and is_command(event.body)):
-            return
-        hour = ctx.event.ts // 3_600_000
-        key = f"{event.room_id}|{hour}"
-        if await ctx.tx.get(PLAINTEXT_NOTICE_NS, key) is not None:
-            return
-        await ctx.tx.put(PLAINTEXT_NOTICE_NS, key, {"at": event.ts})
-        text = ctx.room_t.gettext(
-            "I ignored a command from {sender} that was not end-to-end encrypted "
-            "(or not from a device of theirs I can authenticate). In this encrypted room only "
-            "encrypted messages count as commands, because the server could forge anything "
-            "else. Send it again from an app with encryption on (Element, the Samverkan TUI)."
-        ).format(sender=event.sender)
-        content = notice_content(text, None, Notice(kind="error", bot=self.name), [event.sender])
-        await self.queue(ctx.tx, event.room_id, content, cause=f"plaintext:{key}")
-
     async def _run_command(self, ctx: Context, words: list[str]) -> None:
         head = words[0].lower() if words else ""
         if head == "help":
-            return await self._help(ctx, overview=True) if self.primary else None
+            return await help_command(self, ctx, overview=True) if self.primary else None
         if head == "ping":
             pong = ctx._("pong from {bot}").format(bot=self.name)
             await ctx.reply(pong, data=Notice(kind="pong", bot=self.name))
             return None
         if head == "locale":
-            return await self._locale(ctx, words[1:]) if self.primary else None
+            return await locale_command(self, ctx, words[1:]) if self.primary else None
         own_names = {self.name, self.user_id.split(":")[0].lstrip("@")}
         if head in own_names and [w.lower() for w in words[1:]] == ["help"]:
-            return await self._help(ctx, overview=False)
+            return await help_command(self, ctx, overview=False)
         found = self.table.match(words)
         if found is None and head in own_names and len(words) == 1:
-            return await self._help(ctx, overview=False)
+            return await help_command(self, ctx, overview=False)
         if found is None:
             if head in self.table.namespaces:
                 names = ", ".join(f"!{c.name}" for c in self.table.in_namespace(head))
@@ -388,40 +353,6 @@ class Bot:
         except CommandError as e:
             await ctx.fail(e.render(ctx.t), e.command or cmd)
 
-    async def _locale(self, ctx: Context, words: list[str]) -> None:
-        """``!locale`` shows the asker's reply language; ``!locale sv`` sets it (for every bot
-        of the runtime); an unknown code is refused with the available ones."""
-        langs = ", ".join(available())
-        if len(words) > 1:
-            return await ctx.fail(
-                ctx._(
-                    "!locale takes one language code, e.g. !locale sv (available: {langs})"
-                ).format(langs=langs)
-            )
-        if not words:
-            current = self.locale_for(ctx.sender, ctx.room_id, ctx.group)
-            chosen = self.prefs.member(ctx.sender, "locale")
-            text = ctx._("Your replies are in {lang} ({how}). Available: {langs}.").format(
-                lang=current,
-                how=ctx._("your choice") if chosen else ctx._("the room's language"),
-                langs=langs,
-            )
-            await ctx.reply(text, data=Notice(kind="info", bot=self.name))
-            return
-        lang = normalise(words[0])
-        if lang is None:
-            return await ctx.fail(
-                ctx._(
-                    "there is no language {code}; available: {langs}. Example: !locale sv"
-                ).format(code=words[0], langs=langs)
-            )
-        await self.prefs.set_member(ctx.sender, "locale", lang)
-        t = translator(lang)
-        await ctx.reply(
-            t.gettext("I will answer you in {lang} from now on.").format(lang=lang),
-            data=Notice(kind="info", bot=self.name),
-        )
-
     def locale_for(self, user_id: str, room_id: str, group: Group | None) -> str:
         """The language of replies to ``user_id`` in ``room_id``."""
         return self.prefs.locale(self.org, user_id, room_id, group)
@@ -429,30 +360,6 @@ class Bot:
     def room_locale(self, room_id: str, group: Group | None) -> str:
         """The language of what the room shares (cards)."""
         return self.prefs.room_locale(self.org, room_id, group)
-
-    async def _help(self, ctx: Context, overview: bool) -> None:
-        bots = self.peers if overview else [self]
-        lines, parts = [], []
-        for b in bots:
-            cmds = [c for c in b.table.commands]
-            lines.append(f"{b.name} ({b.user_id}): !{b.name} help")
-            lines += [f"  {c.usage()} — {ctx._(c.summary)}" for c in cmds]
-            items = "".join(
-                f"<li><code>{html.escape(c.usage())}</code> — {html.escape(ctx._(c.summary))}</li>"
-                for c in cmds
-            )
-            parts.append(
-                f"<p><b>{html.escape(b.name)}</b> ({html.escape(b.user_id)})</p><ul>{items}</ul>"
-            )
-        common = ctx._(
-            "Every bot answers !ping. Put text with spaces in quotes. "
-            "!locale sets the language of your replies."
-        )
-        await ctx.reply(
-            "\n".join([*lines, common]),
-            html_body="".join(parts) + f"<p>{common}</p>",
-            data=Notice(kind="help", bot=self.name),
-        )
 
     # -- hooks ----------------------------------------------------------------------------
 
