@@ -45,8 +45,9 @@ def replies(client: Member) -> list[tuple[str, str, str]]:
         content = src.get("content")
         rel = content.get("m.relates_to") if isinstance(content, dict) else None
         reply = rel.get("m.in_reply_to") if isinstance(rel, dict) else None
-        if isinstance(reply, dict) and reply.get("event_id"):
-            out.append((room, reply["event_id"], src.get("sender", "")))
+        target = reply.get("event_id") if isinstance(reply, dict) else None
+        if isinstance(target, str) and target:  # fuzzed messages carry garbage relations
+            out.append((room, target, src.get("sender", "")))
     return out
 
 
