@@ -417,7 +417,7 @@ async def until(net: Net, ok: Any, what: str, timeout: float = 10) -> None:
 async def test_command_survives_a_failed_room_lookup(net: Net) -> None:
     room = net.rooms[0]
     for bot in net.runtime.bots:  # as if the bot had never looked this room up (just joined)
-        bot._groups.pop(room, None)
+        bot.session.state.forget(room)
         await bot.store.delete("rooms", room)
     marker = net.proxy.arm(
         rf"^GET \S*/rooms/(!|%21){re.escape(room[1:])}/state/org\.samverkan\.room",
