@@ -219,6 +219,7 @@ async def make_runtime(
     await prefs.load()
     for bot in bots:
         bot.prefs = prefs
+        bot.shared = deployment.store
     runtime = Runtime(bots)
     runtime.notices = notices
     return runtime

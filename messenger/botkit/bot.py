@@ -68,6 +68,8 @@ class Bot:
         self._retries: dict[str, int] = {}
         self.prefs = Preferences(session.store)
         """Members' language and timezone; the runtime gives every bot the same one."""
+        self.shared: StateStore = session.store
+        """The deployment's store, for records bots hand each other (``botkit.shared``)."""
         self.clock: Callable[[], int] = lambda: int(time.time() * 1000)
         self.cross_signing = CrossSigning(session)
         self.backup = KeyBackup(session, self.cross_signing)
