@@ -23,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from messenger.errors import ConfigError
 from messenger.ids import is_user_id
-from messenger.orgrules import check_reminders, check_server_names, cross_problems
+from messenger.orgrules import check_countries, check_reminders, check_server_names, cross_problems
 from messenger.orgrules import remote_user_problem as remote_user_problem
 from messenger.orgrules import slugify as slugify
 
@@ -180,8 +180,24 @@ class Group(Strict):
     trust: Literal["tofu", "verified"] = Field(
         default="tofu", description="'verified': bots refuse commands from unverified devices."
     )
+    countries: list[str] = Field(
+        default_factory=list,
+        description="ISO 3166-1 alpha-2 codes (e.g. 'KE'): the events bot warns about their "
+        "public holidays.",
+    )
+    decisions: Literal["consensus", "majority", "coordinator"] = Field(
+        default="majority",
+        description="How !event poll accept settles a poll: the slot every voter chose, the "
+        "most votes, or the slot a coordinator picks.",
+    )
+    welcome: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="This room's welcome text (overrides [onboarding] welcome).",
+    )
 
     _langs = field_validator("languages")(classmethod(lambda cls, v: check_languages(v)))
+    _countries = field_validator("countries")(classmethod(lambda cls, v: check_countries(v)))
 
     @field_validator("coordinators", "members")
     @classmethod
@@ -239,6 +255,16 @@ class Partnership(Group):
         return "partnership"
 
 
+class OnboardingSettings(Strict):
+    """The ``[onboarding]`` table: what the events bot says to a member joining a room."""
+
+    welcome: str = Field(
+        default="",
+        max_length=4000,
+        description="Text opening every room's welcome (a group's welcome overrides).",
+    )
+
+
 class OrgFile(Strict):
     """The whole organisation file."""
 
@@ -247,6 +273,7 @@ class OrgFile(Strict):
     bots: BotSettings = BotSettings()
     working_group: list[WorkingGroup] = Field(default_factory=list)
     partnership: list[Partnership] = Field(default_factory=list)
+    onboarding: OnboardingSettings = OnboardingSettings()
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> OrgFile:
@@ -295,7 +322,7 @@ _FIXES = {
     "dict_type": "must be a table: write it as [name] with keys below it",
     "extra_forbidden": "unknown key (check its spelling against the README's organisation file)",
 }
-_SECTIONS = ("organisation", "homeserver", "bots", "working_group", "partnership")
+_SECTIONS = ("organisation", "homeserver", "bots", "working_group", "partnership", "onboarding")
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from messenger.ids import is_user_id, server_of
@@ -148,3 +149,23 @@ def cross_problems(data: Any) -> list[Problem]:
                     if (msg := remote_user_problem(user, kind, ours, partners)) is not None:
                         problems.append(((kind, i, key), msg, user))
     return problems
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes whose public holidays the ``holidays`` library knows."""
+    import holidays  # ~0.2 s: only when a file lists countries
+
+    return frozenset(c for c in holidays.list_supported_countries() if len(c) == 2)
+
+
+def check_countries(codes: list[str]) -> list[str]:
+    """Normalise and validate country codes (``ke`` → ``KE``); raise ValueError naming the bad."""
+    out = [c.strip().upper() for c in codes]
+    bad = [c for c in out if c not in country_codes()]
+    if bad:
+        raise ValueError(
+            f"unknown country code(s) {', '.join(map(repr, bad))}; use ISO 3166-1 alpha-2 codes "
+            f"whose public holidays are known, such as 'KE', 'SE', 'DK', 'NO', 'NP'"
+        )
+    return list(dict.fromkeys(out))
