@@ -169,6 +169,55 @@ class BotSettings(Strict):
         return v
 
 
+_PERIOD = re.compile(r"(\d{1,4})([hdw])")
+_PERIOD_MS = {"h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000}
+
+
+def period_ms(text: str) -> int:
+    """``12h``, ``30d``, ``2w`` in milliseconds (ValueError naming the right form)."""
+    m = _PERIOD.fullmatch(text.strip().lower())
+    if m is None or int(m.group(1)) == 0:
+        raise ValueError(
+            f"{text!r} is not a period; write a whole number and h, d or w, e.g. '30d' or '1w'"
+        )
+    return int(m.group(1)) * _PERIOD_MS[m.group(2)]
+
+
+class SecuritySettings(Strict):
+    """The ``[security]`` table: what ``samverkan audit`` checks and when it reports."""
+
+    stale_device_days: int = Field(
+        default=90, ge=1, le=3650, description="A device unseen this many days is stale."
+    )
+    audit_every: str | None = Field(
+        default=None, description="Post the audit to ``audit_room`` this often, e.g. '30d'."
+    )
+    audit_room: str | None = Field(
+        default=None, description="Name of the group (coordinators' room) the audit is posted to."
+    )
+
+    @field_validator("audit_every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is not None:
+            period_ms(v)
+        return v
+
+    @model_validator(mode="after")
+    def _room_with_schedule(self) -> SecuritySettings:
+        if self.audit_every and not self.audit_room:
+            raise ValueError(
+                "audit_every needs audit_room: name the group whose room gets the report, "
+                'e.g. audit_room = "Nordic policy"'
+            )
+        return self
+
+    @property
+    def every_ms(self) -> int | None:
+        """The schedule's period in milliseconds (None: no schedule)."""
+        return period_ms(self.audit_every) if self.audit_every else None
+
+
 class Group(Strict):
     """Common fields of a working group and a partnership."""
 
@@ -274,6 +323,15 @@ class OrgFile(Strict):
     working_group: list[WorkingGroup] = Field(default_factory=list)
     partnership: list[Partnership] = Field(default_factory=list)
     onboarding: OnboardingSettings = OnboardingSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @model_validator(mode="after")
+    def _audit_room_is_a_group(self) -> OrgFile:
+        room = self.security.audit_room
+        if room is not None and slugify(room) not in {g.slug for g in self.groups}:
+            names = ", ".join(repr(g.name) for g in self.groups) or "none yet"
+            raise ValueError(f"security.audit_room {room!r} names no group; use one of: {names}")
+        return self
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> OrgFile:
@@ -322,7 +380,9 @@ _FIXES = {
     "dict_type": "must be a table: write it as [name] with keys below it",
     "extra_forbidden": "unknown key (check its spelling against the README's organisation file)",
 }
-_SECTIONS = ("organisation", "homeserver", "bots", "working_group", "partnership", "onboarding")
+_SECTIONS = (
+    "organisation", "homeserver", "bots", "working_group", "partnership", "onboarding", "security"
+)  # fmt: skip
 
 
 def _describe(err: dict[str, Any]) -> str:

@@ -18,6 +18,12 @@ from messenger.session.rooms import INVITE_LEVEL, MEGOLM, Rooms
 log = logging.getLogger(__name__)
 
 SPACE_SLUG = "_space"
+ROOM_SETTINGS = (
+    ("join_rule", "m.room.join_rules", "join_rule", "invite"),
+    ("guest_access", "m.room.guest_access", "guest_access", "forbidden"),
+    ("history", "m.room.history_visibility", "history_visibility", "joined"),
+)
+"""(RoomState attribute, state event type, content key, the value every room has)."""
 
 
 @dataclass
@@ -44,6 +50,7 @@ class RoomState:
     name: str = ""
     topic: str = ""
     encrypted: bool = False
+    algorithm: str = ""
     join_rule: str = ""
     guest_access: str = ""
     history: str = ""
@@ -64,7 +71,8 @@ class RoomState:
             elif t == "m.room.topic":
                 st.topic = c.get("topic", "")
             elif t == "m.room.encryption":
-                st.encrypted = c.get("algorithm") == MEGOLM
+                st.algorithm = str(c.get("algorithm", ""))
+                st.encrypted = st.algorithm == MEGOLM
             elif t == "m.room.join_rules":
                 st.join_rule = c.get("join_rule", "")
             elif t == "m.room.guest_access":
@@ -102,7 +110,8 @@ class Provisioner:
         self.org = org
         self.me = session.user_id
 
-    def _levels(self, group: Group | None) -> dict[str, int]:
+    def levels_for(self, group: Group | None) -> dict[str, int]:
+        """User → power level the file gives in ``group``'s room (the space: everyone's)."""
         levels = {self.me: 100}
         groups = [group] if group else self.org.groups
         for g in groups:
@@ -112,7 +121,8 @@ class Provisioner:
             levels[bot] = BOT_LEVEL
         return levels
 
-    def _wanted_members(self, group: Group | None) -> set[str]:
+    def wanted_members(self, group: Group | None) -> set[str]:
+        """Who belongs in ``group``'s room (the space: everyone), bots included."""
         people = set(group.everyone) if group else {u for g in self.org.groups for u in g.everyone}
         return people | set(self.org.bot_user_ids().values())
 
@@ -155,7 +165,7 @@ class Provisioner:
                     Change(
                         f"create encrypted room {group.name!r} "
                         f"({group.kind.replace('_', ' ')}), invite "
-                        f"{len(self._wanted_members(group))} members",
+                        f"{len(self.wanted_members(group))} members",
                         partial(self._create, group, space_id),
                     )
                 )
@@ -198,13 +208,13 @@ class Provisioner:
                     "content": {"via": [server], "canonical": True},
                 }
             )
-        wanted = sorted(self._wanted_members(group) - {self.me})
+        wanted = sorted(self.wanted_members(group) - {self.me})
         room_id = await self.rooms.create(
             name,
             topic=group.topic if group else "",
             space=group is None,
             invite=[],
-            power_users=self._levels(group),
+            power_users=self.levels_for(group),
             extra_state=state,
         )
         for user in wanted:
@@ -249,11 +259,7 @@ class Provisioner:
                     lambda: self.rooms.put_state(rid, "m.room.encryption", {"algorithm": MEGOLM}),
                 )
             )
-        for attr, etype, key, value in (
-            ("join_rule", "m.room.join_rules", "join_rule", "invite"),
-            ("guest_access", "m.room.guest_access", "guest_access", "forbidden"),
-            ("history", "m.room.history_visibility", "history_visibility", "joined"),
-        ):
+        for attr, etype, key, value in ROOM_SETTINGS:
             if getattr(st, attr) != value:
                 out.append(
                     Change(
@@ -261,7 +267,7 @@ class Provisioner:
                         partial(self.rooms.put_state, rid, etype, {key: value}),
                     )
                 )
-        levels = {u: v for u, v in self._levels(group).items() if u not in st.creators}
+        levels = {u: v for u, v in self.levels_for(group).items() if u not in st.creators}
         current = {u: int(v) for u, v in st.power.get("users", {}).items()}
         if current != levels or st.power.get("invite", 0) != INVITE_LEVEL:
             changed = sorted(
@@ -276,7 +282,7 @@ class Provisioner:
                     partial(self.rooms.put_state, rid, "m.room.power_levels", power),
                 )
             )
-        wanted = self._wanted_members(group)
+        wanted = self.wanted_members(group)
         present = st.present()
         for user in sorted(wanted - present - {self.me}):
             if st.members.get(user) == "ban":
