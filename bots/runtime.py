@@ -7,12 +7,13 @@ import functools
 import importlib
 import logging
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from messenger.botkit.bot import Bot
 from messenger.botkit.commands import command_names as declared_names
 from messenger.botkit.prefs import Preferences
 from messenger.config import OrgFile
-from messenger.deploy.deployment import Deployment
+from messenger.deploy.deployment import RECOVERY_NS, Deployment
 from messenger.e2ee.identity import Identity, bootstrap_identity
 from messenger.e2ee.trust import RecoveryKeyNeeded
 from messenger.errors import MessengerError
@@ -23,15 +24,23 @@ from messenger.session.core import UNDECRYPTED_NS, Session
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-RECOVERY_NS = "recovery-keys"  # in the deployment store (sealed): each bot's recovery key
 
 BotFactory = Callable[[Session, OrgFile], Bot]
+
+
+@runtime_checkable
+class ActsForDeployment(Protocol):
+    """A bot that acts for the whole deployment (the resources bot runs the security audit)."""
+
+    deployment: Deployment | None
 
 
 BOT_MODULES = {
     "events": ("bots.events", "EventsBot"),
     "resources": ("bots.resources", "ResourcesBot"),
     "translate": ("bots.translate", "TranslateBot"),
+    "library": ("bots.library", "LibraryBot"),
+    "projects": ("bots.projects", "ProjectsBot"),
 }
 
 
@@ -220,6 +229,8 @@ async def make_runtime(
     for bot in bots:
         bot.prefs = prefs
         bot.shared = deployment.store
+        if isinstance(bot, ActsForDeployment):
+            bot.deployment = deployment
     runtime = Runtime(bots)
     runtime.notices = notices
     return runtime

@@ -138,7 +138,9 @@ class BotSettings(Strict):
     events: str = Field(default="events", description="Localpart of the events bot.")
     resources: str = Field(default="resources", description="Localpart of the resources bot.")
     translate: str = Field(default="translate", description="Localpart of the translation bot.")
-    enabled: list[Literal["events", "resources", "translate"]] = Field(
+    library: str = Field(default="library", description="Localpart of the library bot.")
+    projects: str = Field(default="projects", description="Localpart of the projects bot.")
+    enabled: list[Literal["events", "resources", "translate", "library", "projects"]] = Field(
         default=["events", "resources", "translate"], description="Bots the runtime hosts."
     )
     default_reminders: list[str] = Field(
@@ -151,6 +153,13 @@ class BotSettings(Strict):
     argos_models_path: str | None = Field(
         default=None, description="Local directory of Argos Translate models."
     )
+    library_max_file_mb: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Largest file (MB) the library bot reads into an entry; larger ones are "
+        "refused with the reason.",
+    )
     four_eyes: bool = Field(
         default=True,
         description="A coordinator's own resource request needs another coordinator's "
@@ -161,7 +170,7 @@ class BotSettings(Strict):
         classmethod(lambda cls, v: check_reminders(v))
     )
 
-    @field_validator("service", "events", "resources", "translate")
+    @field_validator("service", "events", "resources", "translate", "library", "projects")
     @classmethod
     def _localpart(cls, v: str) -> str:
         if not re.fullmatch(r"[a-z0-9._=\-/]+", v):

@@ -244,6 +244,8 @@ class OrgEnv:
             events = "events-{s}"
             resources = "resources-{s}"
             translate = "translate-{s}"
+            library = "library-{s}"
+            projects = "projects-{s}"
         """)
 
     def write_org(
@@ -311,11 +313,14 @@ class OrgEnv:
         bots: list[str] | None = None,
         group: str = "Nordic policy",
         extra: str = "",
+        enabled: list[str] | None = None,
     ) -> tuple[Settings, str, list[Member], Runtime]:
         """One working group with fresh people, provisioned, joined, bots running and joined.
 
         Returns (settings, room ID, members — coordinators first —, runtime). ``extra`` is
-        appended inside the ``[[working_group]]`` table (e.g. ``trust = "verified"``).
+        appended inside the ``[[working_group]]`` table (e.g. ``trust = "verified"``);
+        ``enabled`` is the organisation's ``[bots] enabled`` (default: events, resources,
+        translate).
         """
         people = [await self.make_user("coord") for _ in range(coordinators)]
         people += [await self.make_user("member") for _ in range(members)]
@@ -328,7 +333,8 @@ class OrgEnv:
             coordinators = [{coords}]
             members = [{mems}]
             {extra}
-            """
+            """,
+            enabled=enabled,
         )
         report = await self.apply(settings)
         assert not report.failed, report.failed

@@ -21,6 +21,7 @@ from bots.resources.parse import (
     parse_request_kind,
     parse_unit,
 )
+from bots.resources.projects import check_project, parse_project, publish
 from bots.resources.render import card, card_data, fitted_list
 from bots.resources.words import amount as show
 from bots.resources.words import pool_label, status
@@ -85,6 +86,7 @@ async def refresh_card(ctx: Context, req: Request) -> None:
     card is the room's, whoever acted on it)."""
     text, html_body = card(ctx.room_t, req)
     await ctx.edit(req.room_id, card_key(req.id), text, html_body=html_body, data=card_data(req))
+    await publish(ctx, req)  # a project's granted/spent follow every status change
 
 
 class RequestCommands(Commands["ResourcesBot"]):
@@ -107,6 +109,7 @@ class RequestCommands(Commands["ResourcesBot"]):
             parse=parse_unit,
             metavar="SEK|EUR|hours|items",
         ),
+        Opt("project", N_("the project it is for, e.g. P1"), parse=parse_project, metavar="P"),
         summary=N_("ask for a resource (funding, hours, materials, venue, translation)"),
         example='!request funding "Flyers for the summit" --amount 1500 --by {date+30}',
     )
@@ -119,10 +122,13 @@ class RequestCommands(Commands["ResourcesBot"]):
         amount: int | None,
         by: str | None,
         unit: str | None,
+        project: str | None,
         **extra: Any,
     ) -> None:
         """Open a request and post its card."""
         purpose: str | None = extra.get("for")
+        if project is not None:
+            await check_project(ctx, project)
         what = what.strip()
         if not what or len(what) > MAX_WHAT_CHARS:
             raise CommandError(N_("say what you need in 1 to {max} characters"), max=MAX_WHAT_CHARS)
@@ -156,8 +162,10 @@ class RequestCommands(Commands["ResourcesBot"]):
             amount=amount,
             by=by,
             thread_root=root,
+            project=project,
         )
         await store.save_request(ctx.tx, req)
+        await publish(ctx, req)
         if ctx.event.thread_root is None:
             await store.link_thread(ctx.tx, root, rid)
         await store.schedule_reminder(ctx.tx, req, now)
@@ -173,6 +181,7 @@ class RequestCommands(Commands["ResourcesBot"]):
                 "purpose": req.purpose,
                 "amount": amount,
                 "by": by,
+                **({"project": project} if project else {}),
             },
         )
         text, html_body = card(ctx.room_t, req)  # the room's card, edited in place later

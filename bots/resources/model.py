@@ -109,6 +109,7 @@ class Request(BaseModel):
     thread_root: str | None = None
     comments: list[Comment] = Field(default_factory=list)
     reminded: bool = False
+    project: str | None = None  # a project of the projects bot in the same room (P1)
 
     @property
     def last_activity(self) -> int:

@@ -1,0 +1,5 @@
+"""The projects bot."""
+
+from bots.projects.bot import ProjectsBot
+
+__all__ = ["ProjectsBot"]
