@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import io
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKeyRequest
+from nio.crypto import decrypt_attachment
 from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
@@ -47,7 +50,7 @@ __all__ = ["KEY_MISSING", "UNDECRYPTED_NS", "WITHHELD_NS", "Session", "backoff_d
 SYNC_TIMEOUT_MS = 30_000
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
-SYNC_FILTER = {
+SYNC_FILTER: dict[str, Any] = {
     "room": {
         "timeline": {"limit": 100},
         "state": {"lazy_load_members": True},
@@ -55,7 +58,11 @@ SYNC_FILTER = {
         "account_data": {"not_types": ["*"]},
     },
     "presence": {"not_types": ["*"]},
+    "account_data": {"not_types": ["*"]},
 }
+"""What a session reads from /sync: timelines, the state they need (members lazily), to-device
+and device lists; never typing, receipts, presence or account data. Uploaded once per process
+(the homeserver keeps it by ID)."""
 
 Handler = Callable[[SyncBatch], Awaitable[None]]
 ConnectionHook = Callable[[bool, str | None], Awaitable[None]]
@@ -82,6 +89,8 @@ class Session(OutboxMixin, DecryptionMixin):
         self.sync_ok = False
         self._need_full_state = True
         self._http: aiohttp.ClientSession | None = None
+        self.sync_filter: dict[str, Any] = copy.deepcopy(SYNC_FILTER)
+        self._filter_id: str | None = None
 
         self.on_undecryptable: UndecryptableHook | None = None
         """Called once per event that stays unreadable: (event, why) — withheld or timed out."""
@@ -276,21 +285,50 @@ class Session(OutboxMixin, DecryptionMixin):
 
     # -- sync ---------------------------------------------------------------------------
 
+    def ignore_senders(self, user_ids: set[str]) -> None:
+        """Leave these accounts' timeline events out of every sync (the homeserver then does
+        not wake this session for them): other bots, whose messages no bot reads."""
+        timeline = self.sync_filter["room"]["timeline"]
+        if user_ids:
+            timeline["not_senders"] = sorted(user_ids)
+        else:
+            timeline.pop("not_senders", None)
+        self._filter_id = None
+
+    async def _filter(self) -> str | dict[str, Any]:
+        """The sync filter's ID on the homeserver (uploaded once), or the filter itself when
+        the upload failed (retried on the next sync)."""
+        if self._filter_id is None:
+            try:
+                resp = await self.api(
+                    "POST", f"/user/{quote(self.user_id)}/filter", self.sync_filter
+                )
+                found = resp.get("filter_id")
+                self._filter_id = found if isinstance(found, str) and found else None
+            except MessengerError as e:
+                log.warning("%s: uploading the sync filter failed (%s)", self.user_id, e)
+        return self._filter_id or self.sync_filter
+
     async def sync_once(self, handler: Handler, timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
         """One /sync: handle the batch (to-device and timeline), then persist the token."""
         await self._maintain_keys()
         token = await self.store.get("session", "sync_token")
-        # The first sync of a process asks for full state: nio keeps no room state across
-        # restarts, and power levels, names and members must be known before any command.
-        full = self._need_full_state and token is not None
+        first = self._need_full_state
+        # A restart resumes from the stored token: the room state a command needs (markers,
+        # power levels, encryption) is in the sealed state cache. Only a store whose cache was
+        # never filled asks for full state once (every room's state: slow in many rooms).
+        full = first and token is not None and not self.state.complete
+        # The first sync of a process returns at once, with what arrived while it was down.
+        wait = 0 if first else timeout_ms
         # nio gives a full-state sync no client timeout at all: bound every sync ourselves,
         # so a stalled connection is given up and retried instead of hanging the bot.
-        limit = self.client.config.request_timeout + (0 if full else timeout_ms / 1000)
+        limit = self.client.config.request_timeout + wait / 1000
+        sync_filter = await self._filter()
         resp = await guarded(
             asyncio.wait_for(
                 self.client.sync(
-                    timeout=0 if full else timeout_ms,
-                    sync_filter=SYNC_FILTER,
+                    timeout=wait,
+                    sync_filter=sync_filter,
                     since=token,
                     full_state=full or None,
                 ),
@@ -299,6 +337,8 @@ class Session(OutboxMixin, DecryptionMixin):
             "sync",
         )
         self._need_full_state = False
+        if full or token is None:
+            self.state.filled()  # every joined room's state is in this batch
 
         crash_point("sync-received")
         await self._bind_arrivals()
@@ -441,6 +481,22 @@ class Session(OutboxMixin, DecryptionMixin):
         """Upload an encrypted attachment; return the ``file`` block of an ``m.file`` message."""
         resp, keys = await self._upload(data, filename)
         return {**keys, "url": resp.content_uri, "mimetype": mimetype}
+
+    async def download(self, url: str, keys: dict[str, Any] | None = None) -> bytes:
+        """The content of an ``mxc://`` URL, decrypted with an ``m.file`` message's ``file``
+        block when one is given (its hash checked); a damaged file raises MessengerError."""
+        resp = await guarded(
+            asyncio.wait_for(self.client.download(mxc=url), API_TIMEOUT_S), "downloading a file"
+        )
+        data = bytes(resp.body)
+        if keys is None:
+            return data
+        try:
+            return bytes(
+                decrypt_attachment(data, keys["key"]["k"], keys["hashes"]["sha256"], keys["iv"])
+            )
+        except (EncryptionError, KeyError, TypeError, ValueError) as e:
+            raise MessengerError(f"the file could not be decrypted: {e}") from None
 
     async def _upload(self, data: bytes, filename: str) -> tuple[Any, dict[str, Any]]:
         try:

@@ -1,0 +1,5 @@
+"""Provides the library bot: an encrypted, multilingual knowledge base any client searches."""
+
+from bots.library.bot import LibraryBot
+
+__all__ = ["LibraryBot"]

@@ -1,0 +1,61 @@
+"""Provides ``Shelf``: the library's entries and their full-text index, in memory only.
+
+Rebuilt from the sealed store when the bot starts (``load``); a command that changes an
+entry ``touch``es it, and ``refresh`` re-reads touched entries — from the open transaction
+while a batch is handled (so a search sees an entry added just before it), and from the
+committed store after the batch (so a rolled-back change never lingers in the index).
+"""
+
+from __future__ import annotations
+
+from bots.library import store as s
+from bots.library.model import Entry
+from messenger.fulltext import TextIndex
+
+
+class Shelf:
+    """Visible-or-not entries by ID (removed ones left out) and their index."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.index = TextIndex()
+        self.loaded = False
+        self._touched: set[str] = set()
+
+    def put(self, entry: Entry) -> None:
+        """Take in one entry as stored (a removed one leaves the shelf)."""
+        if entry.removed:
+            self.drop(entry.id)
+            return
+        self.entries[entry.id] = entry
+        self.index.add(entry.id, title=entry.title, text=entry.text, tags=entry.tags)
+
+    def drop(self, entry_id: str) -> None:
+        """Forget one entry."""
+        self.entries.pop(entry_id, None)
+        self.index.remove(entry_id)
+
+    async def load(self, reader: s.Reader) -> int:
+        """Rebuild everything from the store; the number of entries on the shelf."""
+        self.entries.clear()
+        self.index = TextIndex()
+        for entry in await s.all_entries(reader):
+            self.put(entry)
+        self.loaded = True
+        return len(self.entries)
+
+    def touch(self, entry_id: str) -> None:
+        """Note that an entry changed in the transaction under way."""
+        self._touched.add(entry_id)
+
+    async def refresh(self, reader: s.Reader, *, settle: bool) -> None:
+        """Re-read touched entries from ``reader``; ``settle`` (a committed store) forgets
+        them afterwards."""
+        for entry_id in sorted(self._touched):
+            entry = await s.load_entry(reader, entry_id)
+            if entry is None:
+                self.drop(entry_id)
+            else:
+                self.put(entry)
+        if settle:
+            self._touched.clear()
