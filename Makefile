@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP_SERVER := $(VENV)/.installed-server
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_SCALE := $(VENV)/.installed-scale
 
-.PHONY: demo test check bench soak lint clean i18n
+.PHONY: demo test check bench soak lint clean i18n scale-test scale-up
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +40,25 @@ bench: $(STAMP_DEV)
 soak: $(STAMP_DEV)
 	$(PY) -m pytest -q -m slow
 
+# The scaled homeserver (README, "Past one machine"): PostgreSQL, Redis and nginx from the
+# system's packages (installed when missing and run as root), Synapse's extras in the venv;
+# then a fresh deployment in .samverkan-scale/, the exactly-once, E2EE and soak tests against
+# it, and every process stopped. Not part of `make test`. SCALE_BENCH=10,100 adds the scaling
+# bench against it.
+$(STAMP_SCALE): pyproject.toml | $(STAMP_DEV)
+	$(PY) -m pip install --quiet -e ".[server,dev,scale]"
+	touch $@
+
+scale-test: $(STAMP_SCALE)
+	sh deploy/system-packages.sh
+	$(PY) -m samverkan.scale test $(if $(SCALE_BENCH),--bench $(SCALE_BENCH))
+
+scale-up: $(STAMP_SCALE)
+	sh deploy/system-packages.sh
+	$(PY) -m samverkan.scale up
+
 clean:
-	rm -rf $(VENV) .samverkan .samverkan-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .samverkan .samverkan-demo .samverkan-scale .pytest_cache .mypy_cache .ruff_cache
 
 # Catalogues: extract each part's strings into messenger/locales/PART.pot and merge them into
 # every language's PART.po (then translate the new entries; `make test` checks that none is
@@ -59,6 +77,7 @@ endef
 i18n: $(STAMP_DEV)
 	$(call catalogue,core,messenger/botkit messenger/session messenger/e2ee messenger/deploy)
 	$(call catalogue,events,bots/events bots/examples.py)
+	$(call catalogue,onboard,bots/onboard)
 	$(call catalogue,resources,bots/resources)
 	$(call catalogue,translate,bots/translate)
 	$(call catalogue,tui,tui messenger/client samverkan/tui_entry.py)

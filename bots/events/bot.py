@@ -8,9 +8,11 @@ transaction ID is fixed by (event, revision), so an edit is never sent twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import bots.onboard as onboard
 from bots.events import polls, responses, timers
 from bots.events import store as s
 from bots.events.commands_events import EventCommands
@@ -56,6 +58,7 @@ class EventsBot(Bot):
     GROUPS = (
         EventCommands,
         PollCommands,
+        *onboard.GROUPS,  # welcomes, skills, holidays: hosted here, no account of their own
     )
 
     def __init__(self, session: Session, org: OrgFile) -> None:
@@ -83,7 +86,9 @@ class EventsBot(Bot):
         await self.flush_cards()
 
     async def on_event(self, ctx: Context) -> None:
-        """RSVP reactions on cards, their removal, and poll responses."""
+        """Welcomes on members' joins; RSVP reactions on cards, their removal, poll responses."""
+        if await onboard.on_member_event(self, ctx):
+            return
         await responses.handle(self, ctx)
 
     async def on_tick(self, now_ms: int) -> None:
@@ -190,7 +195,7 @@ class EventsBot(Bot):
         duration: int,
         where: str = "",
         description: str = "",
-        notes: list[Message] | None = None,
+        notes: Sequence[Message | str] = (),
     ) -> EventRecord:
         """Store a new event, post its card (a reply to the command) and schedule reminders."""
         check_text(title, TITLE, 200)
@@ -216,7 +221,7 @@ class EventsBot(Bot):
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": ctx.event.event_id}}
         await ctx.send(ctx.room_id, content, key=card_key(ident))
         if notes:
-            text = "\n".join(n.render(ctx.t) for n in notes)
+            text = "\n".join(n if isinstance(n, str) else n.render(ctx.t) for n in notes)
             await ctx.reply(text, data=self.info("event create"))
         self.track(card_key(ident), "event", ident)
         return rec

@@ -29,6 +29,7 @@ from bots.events.parse import (
 )
 from bots.events.render import LABEL, detail_text, list_line, when_for
 from bots.examples import fill_dates, quoted
+from bots.onboard.render import warnings
 from messenger.botkit.commands import Arg, Commands, Opt, command
 from messenger.botkit.context import Context, thread_relation
 from messenger.errors import MessengerError
@@ -106,7 +107,7 @@ class EventCommands(Commands["EventsBot"]):
         where: str | None,
         description: str | None,
     ) -> None:
-        notes = []
+        notes: list[Message | str] = []
         zone = tz or await self.bot.zone_of(ctx.tx, ctx.sender)
         if zone is None:
             zone = "UTC"
@@ -114,6 +115,7 @@ class EventCommands(Commands["EventsBot"]):
         start, note = self.bot.local_start(date, time, zone, create_example(title))
         if note:
             notes.insert(0, note)
+        notes += warnings(ctx.t, ctx.group, start.date())  # a partner's holiday: warn, go on
         await self.bot.create_event(
             ctx,
             title=title,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bots.events import polls
 from bots.events import store as s
@@ -24,8 +25,11 @@ from bots.events.parse import (
 )
 from bots.events.render import slot_label, tally_html, tally_text
 from bots.examples import quoted
+from bots.onboard.holidays import countries_of, on_day
+from bots.onboard.render import mark, norm, warnings
 from messenger.botkit.commands import Arg, Commands, Opt, command
 from messenger.botkit.context import Context
+from messenger.config import COORDINATOR_LEVEL
 from messenger.i18n import N_
 from messenger.protocol.events import PollSlot
 
@@ -94,6 +98,8 @@ class PollCommands(Commands["EventsBot"]):
             raise Refusal(N_("two slots are the same time; give each slot once"))
         ident = await s.next_id(ctx.tx, "P")
         room_t = ctx.room_t  # the poll is the room's: its slots and question in its language
+        countries, lang = countries_of(ctx.group), room_t.lang  # holidays are marked
+        rule = ctx.group.decisions if ctx.group is not None else "majority"
         rec = PollRecord(
             id=ident,
             room=ctx.room_id,
@@ -101,11 +107,17 @@ class PollCommands(Commands["EventsBot"]):
             timezone=zone,
             duration=duration or 60,
             slots=[
-                PollSlot(answer=f"s{i}", start=s.isoformat(), label=slot_label(room_t, s))
+                PollSlot(
+                    answer=f"s{i}",
+                    start=s.isoformat(),
+                    label=slot_label(room_t, s) + mark(room_t, on_day(countries, s.date(), lang)),
+                )
                 for i, s in enumerate(starts, 1)
             ],
             close_at_ms=self.bot.now_ms() + close_in * 60_000 if close_in else None,
             creator=ctx.sender,
+            rule=rule,
+            max_selections=len(starts) if rule == "consensus" else 1,
         )
         await s.save_poll(ctx.tx, rec)
         await ctx.send(
@@ -126,6 +138,7 @@ class PollCommands(Commands["EventsBot"]):
             )
         )
         text = up.format(id=ident, span=span(close_in or 0), command=f"!event poll close {ident}")
+        text += " " + norm(ctx.t, ctx.group)
         await ctx.reply(f"📊 {text}", data=rec.card())
         self.bot.track(polls.poll_key(ident), "poll", ident)
 
@@ -182,6 +195,15 @@ class PollCommands(Commands["EventsBot"]):
             raise Refusal(
                 N_("poll {id} already became event {event}"), id=id, event=rec.event_created
             )
+        if rec.rule == "coordinator" and ctx.power() < COORDINATOR_LEVEL:
+            raise Refusal(
+                N_(
+                    "in this room a coordinator picks a poll's slot (power level {level}; "
+                    "yours is {yours})"
+                ),
+                level=COORDINATOR_LEVEL,
+                yours=ctx.power(),
+            )
         if rec.status == "open":
             await self._close(ctx, rec)
         if slot is not None:
@@ -193,8 +215,30 @@ class PollCommands(Commands["EventsBot"]):
                     n=slot,
                 )
             chosen = rec.slots[slot - 1]
+            if rec.rule == "consensus" and rec.without(chosen.answer):
+                raise Refusal(
+                    N_(
+                        "this room decides by consensus, and {users} did not choose slot {n}; "
+                        "only a slot every voter chose can be accepted"
+                    ),
+                    users=", ".join(rec.without(chosen.answer)),
+                    n=slot,
+                )
         else:
+            if rec.rule == "coordinator":
+                raise Refusal(
+                    N_("in this room a coordinator picks the slot: {command}"),
+                    command=f"!event poll accept {id} 1",
+                )
             found = next((s for s in rec.slots if s.answer == rec.winner), None)
+            if found is None and rec.votes and rec.rule == "consensus":
+                raise Refusal(
+                    N_(
+                        "poll {id} has no slot every voter chose, so by consensus there is "
+                        "nothing to accept; run a new poll with other times"
+                    ),
+                    id=id,
+                )
             if found is None:
                 raise Refusal(
                     N_("poll {id} has no winner (nobody voted); pick a slot: {command}"),
@@ -212,6 +256,7 @@ class PollCommands(Commands["EventsBot"]):
             zone=rec.timezone,
             duration=rec.duration,
             where=where or "",
+            notes=warnings(ctx.t, ctx.group, start.astimezone(ZoneInfo(rec.timezone)).date()),
         )
         rec.event_created = event.id
         await s.save_poll(ctx.tx, rec)

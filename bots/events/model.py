@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field
 from bots.events.parse import format_span
 from messenger.protocol.events import EventCard, PollCard, PollSlot, Rsvp
 
+Rule = Literal["consensus", "majority", "coordinator"]
+"""How a poll is settled (the room's ``decisions`` in the organisation file)."""
+
 
 class Answer(BaseModel):
     """One member's RSVP and how it was given ("command" or the reaction's event ID)."""
@@ -99,6 +102,8 @@ class PollRecord(BaseModel):
     creator: str
     poll_event: str | None = None
     event_created: str | None = None
+    rule: Rule = "majority"
+    max_selections: int = 1  # a consensus poll: tick every slot you can make
 
     def tally(self) -> dict[str, list[str]]:
         """Answer ID → voters, in slot order."""
@@ -125,7 +130,7 @@ class PollRecord(BaseModel):
         if self.status != "open" or ts < self.vote_ts.get(user, -1):
             return False
         valid = {s.answer for s in self.slots}
-        chosen = [a for a in answers if a in valid][:1]
+        chosen = list(dict.fromkeys(a for a in answers if a in valid))[: self.max_selections]
         self.vote_ts[user] = ts
         before = self.votes.get(user)
         if chosen:
@@ -134,10 +139,29 @@ class PollRecord(BaseModel):
             self.votes.pop(user, None)
         return before != self.votes.get(user)
 
+    def without(self, answer: str) -> list[str]:
+        """The voters whose choice leaves out ``answer`` (for consensus: who is missing)."""
+        return sorted(u for u, chosen in self.votes.items() if answer not in chosen)
+
+    def common(self) -> str | None:
+        """The earliest slot every voter chose; None without votes or when there is none."""
+        if not self.votes:
+            return None
+        return next((s.answer for s in self.slots if not self.without(s.answer)), None)
+
+    def outcome(self) -> str | None:
+        """The winner by the poll's rule: the slot every voter chose (consensus), the most
+        votes (majority), or none (a coordinator picks one)."""
+        if self.rule == "consensus":
+            return self.common()
+        if self.rule == "coordinator":
+            return None
+        return self.leader()
+
     def close(self) -> None:
-        """Close the poll and fix its winner."""
+        """Close the poll and fix its winner by its rule."""
         self.status = "closed"
-        self.winner = self.leader()
+        self.winner = self.outcome()
 
     def card(self) -> PollCard:
         """The structured content of this poll's messages."""

@@ -40,14 +40,14 @@ def start_content(t: Translator, rec: PollRecord) -> dict[str, Any]:
     content: dict[str, Any] = {
         START_TYPE: {
             "kind": "org.matrix.msc3381.poll.disclosed",
-            "max_selections": 1,
+            "max_selections": rec.max_selections,
             "question": {TEXT: asked, "body": asked},
             "answers": [{"id": s.answer, TEXT: s.label} for s in rec.slots],
         },
         TEXT: text,
         "m.poll": {
             "kind": "m.disclosed",
-            "max_selections": 1,
+            "max_selections": rec.max_selections,
             "question": {"m.text": [{"body": asked}]},
             "answers": [{"m.id": s.answer, "m.text": [{"body": s.label}]} for s in rec.slots],
         },

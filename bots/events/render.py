@@ -207,6 +207,27 @@ def _votes(t: Translator, n: int) -> str:
     return t.ngettext("{n} vote", "{n} votes", n).format(n=n)
 
 
+def no_winner(t: Translator, rec: PollRecord) -> str:
+    """Why a closed poll has no winner: no votes, no slot every voter chose (consensus, naming
+    who left each slot out), or a coordinator picks (coordinator rule)."""
+    if not rec.votes:
+        return t.gettext("Nobody voted, so there is no winner.")
+    if rec.rule == "coordinator":
+        return t.gettext("In this room a coordinator picks the slot: {command}").format(
+            command=f"!event poll accept {rec.id} 1"
+        )
+    left = "; ".join(
+        t.gettext("slot {slot} left out by {users}").format(
+            slot=i, users=", ".join(rec.without(s.answer))
+        )
+        for i, s in enumerate(rec.slots, 1)
+    )
+    return t.gettext(
+        "No slot was chosen by every voter, so by consensus there is no winner ({left}). "
+        "Run a new poll with other times."
+    ).format(left=left)
+
+
 def tally_text(t: Translator, rec: PollRecord) -> str:
     """The closing summary: votes per slot, the winner and how to create the event."""
     counts = rec.tally()
@@ -217,7 +238,7 @@ def tally_text(t: Translator, rec: PollRecord) -> str:
         lines.append(f"{i}. {s.label}: {_votes(t, len(counts[s.answer]))}{star}")
     winner = next((s for s in rec.slots if s.answer == rec.winner), None)
     if winner is None:
-        lines.append(t.gettext("Nobody voted, so there is no winner."))
+        lines.append(no_winner(t, rec))
     else:
         lines.append(
             t.gettext("Winner: {slot}. Create the event: {command}").format(
@@ -237,7 +258,7 @@ def tally_html(t: Translator, rec: PollRecord) -> str:
     )
     winner = next((s for s in rec.slots if s.answer == rec.winner), None)
     if winner is None:
-        tail = escape(t.gettext("Nobody voted, so there is no winner."))
+        tail = escape(no_winner(t, rec))
     else:
         tail = html_fill(
             t,
