@@ -130,3 +130,16 @@ async def send_file(
 def tag() -> str:
     """A word no other test writes."""
     return "zq" + uuid.uuid4().hex[:10]
+
+
+def cards(member: Member, room_id: str, bot: str) -> list[dict[str, Any]]:
+    """The library payloads of the bot's cards in a room (edits included), as received."""
+    out = []
+    for room, ev in member.events:
+        src = getattr(ev, "source", {})
+        content = src.get("content", {})
+        new = content.get("m.new_content") if isinstance(content, dict) else None
+        data = (new if isinstance(new, dict) else content).get(CARD_KEY)
+        if room == room_id and src.get("sender") == bot and isinstance(data, dict):
+            out.append(data)
+    return out
