@@ -35,7 +35,7 @@ async def projects_room(
     (settings, room, people — coordinators first —, runtime, the projects bot's user ID)."""
     settings, room, people, rt = await org_env.room_with_bots(
         member_factory, members=members, coordinators=coordinators,
-        bots=bots or ["projects"], enabled=ENABLED,
+        bots=bots or ["projects"], enabled=ENABLED + [b for b in bots or [] if b not in ENABLED],
     )  # fmt: skip
     set_clock(rt, T0_MS)
     return settings, room, people, rt, settings.org.bot_user_ids()["projects"]

@@ -46,13 +46,17 @@ async def test_two_projects_owners_and_coordinators(org_env: OrgEnv, member_fact
     await ask(bob, room, bot, '!milestone add P2 "Beta kickoff" 2027-02-01')
 
     refused = await ask(alice, room, bot, '!milestone add P2 "Mine now" 2027-02-02')
-    assert is_error(refused) and "only" in refused["body"] and bob.user_id in refused["body"]
+    assert is_error(refused)
+    assert "only" in refused["body"]
+    assert bob.user_id in refused["body"]
     not_hers = await ask(alice, room, bot, "!milestone done M1")
-    assert is_error(not_hers) and "only" in not_hers["body"]
+    assert is_error(not_hers)
+    assert "only" in not_hers["body"]
     not_his = await ask(bob, room, bot, '!update P1 off-track "sabotage"')
     assert is_error(not_his)
     listed = await ask(alice, room, bot, "!project list")
-    assert "P1 · Alpha" in listed["body"] and "P2 · Beta" in listed["body"]
+    assert "P1 · Alpha" in listed["body"]
+    assert "P2 · Beta" in listed["body"]
 
     done = await ask(coord, room, bot, "!milestone done M1")  # a coordinator may
     assert not is_error(done)
