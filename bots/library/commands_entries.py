@@ -223,5 +223,8 @@ class EntryCommands(Commands["LibraryBot"]):
         await self.bot.save(ctx.tx, entry)
         await self.bot.edit_card(ctx.tx, entry)
         await self.bot.publish(ctx.tx, entry)
-        text_, html_ = render.done(f"{entry.id}: " + ctx._(said).format(id=entry.id))
+        words = [ctx._(said)]
+        if entry.public:
+            words.append(ctx._(N_("its title is listed in the public transparency report")))
+        text_, html_ = render.done(f"{entry.id}: " + "; ".join(words))
         await ctx.reply(text_, html_body=html_, data=self.bot.info("kb share"))
