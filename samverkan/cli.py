@@ -277,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     from samverkan import ledger_cmd
 
     ledger_cmd.add_parser(sub)
+    from samverkan import audit_cmd, transparency_cmd
+
+    audit_cmd.add_parser(sub)
+    transparency_cmd.add_parser(sub)
     return p
 
 

@@ -15,7 +15,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crypto.errors import CryptoError, LedgerError
 from crypto.keys import Ed25519PublicKey
@@ -92,10 +92,12 @@ def bot_store_path(settings: Settings) -> Path:
     return settings.home / "accounts" / settings.org.bots.resources / "state.db"
 
 
-async def export_ledger(settings: Settings, out: Path) -> tuple[int, Verdict, str]:
-    """Write the bot's ledger to ``out`` as JSON Lines; return (entries, verdict, key base64)."""
-    from bots.resources.book import stored_entries, stored_public_key, to_entries
-    from crypto.ledger import dump_jsonl
+async def read_bot_ledger(
+    settings: Settings, namespaces: tuple[str, ...] = ()
+) -> tuple[Ed25519PublicKey | None, list[dict[str, Any]], dict[str, list[tuple[str, Any]]]]:
+    """The resources bot's ledger key and entries, and the documents of ``namespaces`` of its
+    store (read once, offline; needs the passphrase)."""
+    from bots.resources.book import stored_entries, stored_public_key
     from messenger.deploy.deployment import unlock_vault
     from messenger.store import StateStore
     from samverkan.context import UsageProblem
@@ -112,10 +114,21 @@ async def export_ledger(settings: Settings, out: Path) -> tuple[int, Verdict, st
         try:
             key = await stored_public_key(store)
             objects = await stored_entries(store)
+            docs = {ns: await store.items(ns) for ns in namespaces}
         finally:
             await store.close()
     except CryptoError as e:
         raise UsageProblem(f"cannot open the bot's store: {e}") from None
+    return key, objects, docs
+
+
+async def export_ledger(settings: Settings, out: Path) -> tuple[int, Verdict, str]:
+    """Write the bot's ledger to ``out`` as JSON Lines; return (entries, verdict, key base64)."""
+    from bots.resources.book import to_entries
+    from crypto.ledger import dump_jsonl
+    from samverkan.context import UsageProblem
+
+    key, objects, _ = await read_bot_ledger(settings)
     if key is None or not objects:
         raise UsageProblem(
             "the resources bot has not signed any ledger entry yet: nothing to export "

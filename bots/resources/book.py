@@ -1,112 +1,32 @@
-"""Provides ``LedgerBook``: the resources bot's signed ledger kept sealed in its state store.
-
-The signing key (an Ed25519 seed) and the chain head live in one sealed document
-(``ledger_meta/head``); each entry is its own sealed document under ``ledger/<index>``.
-Appends happen inside the command's store transaction, so an entry exists exactly when
-the state change it records was committed.
-"""
+"""Provides the resources bot's ledger book: ``messenger.ledgerbook`` under the name the bots
+and tools import it by (``ledger/<index>``, ``ledger_meta/head`` in the bot's store)."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Protocol
+from messenger.ledgerbook import (
+    ENTRIES_NS,
+    META_KEY,
+    META_NS,
+    LedgerBook,
+    Reader,
+    Writer,
+    entry_key,
+    stored_entries,
+    stored_public_key,
+    to_entries,
+    verify_stored,
+)
 
-from crypto.keys import Ed25519PrivateKey, Ed25519PublicKey
-from crypto.ledger import GENESIS_HASH, Ledger, LedgerEntry, verify_chain
-
-ENTRIES_NS = "ledger"
-META_NS = "ledger_meta"
-META_KEY = "head"
-
-
-class Reader(Protocol):
-    """What both a store and a transaction offer for reading."""
-
-    async def get(self, ns: str, key: str) -> Any:
-        """One document."""
-
-    async def items(self, ns: str) -> list[tuple[str, Any]]:
-        """Every document of a namespace."""
-
-
-class Writer(Reader, Protocol):
-    """A store transaction."""
-
-    async def put(self, ns: str, key: str, value: Any) -> None:
-        """Write one document."""
-
-
-def entry_key(index: int) -> str:
-    """The store key of an entry (zero-padded so keys sort in chain order)."""
-    return f"{index:012d}"
-
-
-class LedgerBook:
-    """Appends and reads the ledger; caches the signing key object by its (sealed) seed."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, Ed25519PrivateKey] = {}
-
-    def _key(self, seed: str) -> Ed25519PrivateKey:
-        key = self._keys.get(seed)
-        if key is None:
-            key = self._keys[seed] = Ed25519PrivateKey.from_base64(seed)
-        return key
-
-    async def meta(self, tx: Writer) -> dict[str, Any]:
-        """The head document, creating the signing key on first use."""
-        meta = await tx.get(META_NS, META_KEY)
-        if meta is None:
-            meta = {
-                "seed": Ed25519PrivateKey.generate().to_base64(),
-                "hash": GENESIS_HASH,
-                "next": 0,
-            }
-            await tx.put(META_NS, META_KEY, meta)
-        return dict(meta)
-
-    async def public_key(self, tx: Writer) -> Ed25519PublicKey:
-        """The key auditors verify the ledger with."""
-        return self._key((await self.meta(tx))["seed"]).public_key
-
-    async def append(
-        self, tx: Writer, actor: str, action: str, data: dict[str, Any], ts: int
-    ) -> LedgerEntry:
-        """Sign and store one entry after the head, in the caller's transaction."""
-        meta = await self.meta(tx)
-        ledger = Ledger(head_hash=meta["hash"], next_index=meta["next"])
-        entry = ledger.append(self._key(meta["seed"]), actor, action, data, ts)
-        await tx.put(ENTRIES_NS, entry_key(entry.index), entry.to_dict())
-        meta.update(hash=ledger.head_hash, next=ledger.next_index)
-        await tx.put(META_NS, META_KEY, meta)
-        return entry
-
-    async def head(self, tx: Writer) -> tuple[str, int]:
-        """(head hash, number of entries)."""
-        meta = await self.meta(tx)
-        return meta["hash"], meta["next"]
-
-
-async def stored_entries(reader: Reader) -> list[dict[str, Any]]:
-    """Every stored entry as a JSON object, in chain order."""
-    rows = await reader.items(ENTRIES_NS)
-    rows.sort(key=lambda kv: kv[0])
-    return [value for _key, value in rows]
-
-
-async def stored_public_key(reader: Reader) -> Ed25519PublicKey | None:
-    """The ledger's verification key, or None when the bot has never signed anything."""
-    meta = await reader.get(META_NS, META_KEY)
-    if meta is None:
-        return None
-    return Ed25519PrivateKey.from_base64(meta["seed"]).public_key
-
-
-async def verify_stored(entries: list[dict[str, Any]], public_key: Ed25519PublicKey) -> str:
-    """Verify a whole chain off the event loop; return its head (raises ``LedgerError``)."""
-    return await asyncio.to_thread(verify_chain, entries, public_key)
-
-
-def to_entries(objects: list[dict[str, Any]]) -> list[LedgerEntry]:
-    """Parse stored entries (``CryptoError`` for a malformed one)."""
-    return [LedgerEntry.from_dict(obj) for obj in objects]
+__all__ = [
+    "ENTRIES_NS",
+    "META_KEY",
+    "META_NS",
+    "LedgerBook",
+    "Reader",
+    "Writer",
+    "entry_key",
+    "stored_entries",
+    "stored_public_key",
+    "to_entries",
+    "verify_stored",
+]

@@ -18,9 +18,12 @@ from bots.resources.commands_audit import AuditCommands
 from bots.resources.commands_requests import RequestCommands
 from bots.resources.model import Comment, Request
 from bots.resources.render import card_data, reminder
+from bots.secaudit.commands import SecurityAuditCommands
+from bots.secaudit.schedule import AuditSchedule
 from messenger.botkit.bot import Bot
 from messenger.botkit.context import Context, notice_content, thread_relation
 from messenger.config import OrgFile
+from messenger.deploy.deployment import Deployment
 from messenger.i18n import translator
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -35,6 +38,7 @@ class ResourcesBot(Bot):
     GROUPS = (
         RequestCommands,
         AuditCommands,
+        SecurityAuditCommands,
     )
 
     def __init__(self, session: Session, org: OrgFile) -> None:
@@ -43,6 +47,9 @@ class ResourcesBot(Bot):
         self._key_ready = False
         self.examples = DatedExamples(self.table)
         self.examples.refresh(self.today())
+        self.deployment: Deployment | None = None
+        """Set by the runtime: the security audit (``!audit``, the schedule) needs it."""
+        self.audit_schedule = AuditSchedule(self)
 
     def today(self) -> date:
         """Today (UTC) by the bot's clock."""
@@ -91,6 +98,7 @@ class ResourcesBot(Bot):
             async with self.store.transaction() as tx:
                 await self.book.meta(tx)
             self._key_ready = True
+        await self.audit_schedule.tick(now_ms)
         ready = await store.due_reminders(self.store, now_ms)
         if not ready:
             return

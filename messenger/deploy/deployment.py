@@ -19,6 +19,12 @@ from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
 
+RECOVERY_NS = "recovery-keys"
+"""Deployment store: each bot's recovery key (sealed), kept by the runtime."""
+RECOVERY_STORED_NS = "recovery-stored"
+"""Deployment store: per bot, the fingerprint of the recovery key the operator confirmed as
+stored offline (``samverkan audit recovery-stored``); never the key itself."""
+
 
 async def unlock_vault(settings: Settings) -> Vault:
     """Open the vault under ``home`` (creating it on first use); Argon2id runs off the loop."""
