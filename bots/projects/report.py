@@ -149,7 +149,8 @@ def report_html(
         items = [metric_line(t, m) for m in p.metrics]
         items += [milestone_line(t, m, today) for m in sorted(p.milestones, key=lambda m: m.due)]
         parts.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
-    parts.append(f"<h2>{escape(t.gettext('Ledger'))}</h2><p>{escape(ledger.line(t))}</p><pre>")
+    heading = t.gettext("Ledger")
+    parts.append(f"<h2>{escape(heading)}</h2><p>{escape(ledger.line(t))}</p><pre>")
     parts += [escape(json.dumps(e, sort_keys=True)) + "\n" for e in entries]
     parts.append("</pre></body></html>")
     return "".join(parts).encode("utf-8")
