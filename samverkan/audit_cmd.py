@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bots.secaudit.auditlog import LOG_META_NS, LOG_NS, record_run
 from bots.secaudit.words import SEVERITY_WORDS, describe, who_acts
@@ -23,6 +25,10 @@ from messenger.deploy.audit.people import BotHealth
 from messenger.i18n import translator
 from messenger.protocol.audit import SEVERITIES
 from samverkan.context import UsageProblem, settings_for
+
+if TYPE_CHECKING:
+    from messenger.config import Settings
+    from messenger.deploy.deployment import Deployment
 
 JSON_VERSION = 1
 EN = translator("en")
@@ -85,13 +91,34 @@ def print_table(report: AuditReport) -> None:
         print(f"{len(report.findings)} findings: {counts}")
 
 
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Deployment]:
+    """The deployment, if its homeserver answers (an audit never starts one: it would audit
+    a server nobody uses)."""
+    from messenger.deploy.deployment import Deployment
+    from messenger.deploy.homeserver import wait_ready
+    from messenger.errors import HomeserverError
+
+    deployment = await Deployment.open(settings)
+    try:
+        try:
+            await wait_ready(deployment.url, 2)
+        except HomeserverError:
+            raise HomeserverError(
+                f"cannot audit: the homeserver at {deployment.url} does not answer; start it "
+                "(samverkan up) and run the audit again"
+            ) from None
+        yield deployment
+    finally:
+        await deployment.store.close()
+
+
 async def cmd_audit(args: argparse.Namespace) -> int:
     """``samverkan audit [--json] [--fix]``."""
     from messenger.deploy.audit.auditor import Auditor, admin_for, deployed_facts
-    from samverkan.cli import reachable
 
     settings = settings_for(args)
-    async with reachable(settings) as deployment:
+    async with running(settings) as deployment:
         service = await deployment.service_session()
         admin = admin_for(deployment, service)
         try:

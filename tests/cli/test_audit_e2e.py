@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ import pytest
 
 from bots.runtime import Runtime, make_runtime
 from messenger.config import Settings
-from messenger.deploy.homeserver import EmbeddedSynapse, register_user
+from messenger.deploy.audit.admin import SynapseAdmin
+from messenger.deploy.audit.auditor import Auditor, admin_for
+from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
+from messenger.errors import AuthError
 from samverkan.cli import main
 from tests.support import Member, OrgEnv, client_api
 
@@ -196,6 +200,44 @@ async def test_hand_made_changes_are_named_and_fix_restores_the_room(
     assert guest_now["guest_access"] == "forbidden"
 
 
+async def test_admin_api_through_the_error_boundary_stale_devices_and_no_admin(
+    org: Org,
+) -> None:
+    """The admin API as a server admin: a device unseen for longer than stale_device_days is
+    listed with where it was last seen (for the operator only); as someone who is not an
+    admin: the refusal is typed (AuthError) and the audit says what it could not check."""
+    assert org.env.deployment
+    service = await org.env.deployment.service_session()
+    later = int(time.time() * 1000) + 100 * DAY_MS
+    nordic = org.settings.org.groups
+    try:
+        admin = admin_for(org.env.deployment, service)
+        try:
+            report = await Auditor(service, org.settings.org, admin, later).run(nordic)
+        finally:
+            await admin.close()
+        stale = [f for f in report.findings if f.code == "device.stale"]
+        assert (org.bjorn.user_id, org.bjorn.client.device_id) in {
+            (f.subject, f.setting) for f in stale
+        }
+        assert all(f.private.get("last_seen_ip") for f in stale)
+        assert "device.stale" not in {
+            f.code for f in (await Auditor(service, org.settings.org, None, 0).run(nordic)).findings
+        }
+        not_admin = SynapseAdmin(service.client.homeserver, str(org.bjorn.client.access_token))
+        try:
+            with pytest.raises(AuthError):
+                await not_admin.server_admins()
+            report = await Auditor(service, org.settings.org, not_admin, later).run(nordic)
+        finally:
+            await not_admin.close()
+    finally:
+        await service.close()
+    codes_found = {f.code for f in report.findings}
+    assert "audit.no-admin" in codes_found
+    assert "device.stale" not in codes_found
+
+
 async def test_a_member_typing_audit_is_refused_and_a_coordinator_gets_the_report(
     org: Org,
 ) -> None:
@@ -291,3 +333,16 @@ async def test_the_schedule_posts_once_per_period_across_a_restart(org: Org) -> 
     await start_at(org, settings, day + DAY_MS + 1000)  # the next day
     await org.anna.wait_until(lambda: posts(2), 90)
     assert len(scheduled_posts(org.anna, org.room_id, resources)) == 2
+
+
+async def test_an_audit_that_cannot_reach_its_homeserver_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAMVERKAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SAMVERKAN_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("SAMVERKAN_FAST_KDF", "1")
+    config = tmp_path / "org.toml"
+    config.write_text(f'[organisation]\nname = "Down"\n[homeserver]\nport = {free_port()}\n')
+    code = await asyncio.to_thread(main, ["audit", "--config", str(config)])
+    assert code == 2
+    assert "cannot audit: the homeserver at" in capsys.readouterr().err
