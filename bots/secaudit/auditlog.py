@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from crypto.ledger import LedgerEntry
+from messenger.botkit.shared import AUDIT_LOG_META_NS, AUDIT_LOG_NS
 from messenger.deploy.audit.auditor import AuditReport
 from messenger.ledgerbook import LedgerBook, Writer
 from messenger.store import StateStore
 
-LOG_NS = "audit-log"
-LOG_META_NS = "audit-log-meta"
+LOG_NS = AUDIT_LOG_NS
+LOG_META_NS = AUDIT_LOG_META_NS
 ACTION = "audit.run"
 
 

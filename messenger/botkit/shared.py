@@ -17,6 +17,10 @@ its own store). Each namespace has one writer; readers never write it. Keys and 
 - ``PROJECT_RESOURCES_NS`` — written by ``@resources``: key ``"<room_id>/<R id>"``, value
   ``{"project": "P1", "kind", "unit", "requested", "granted", "spent", "status"}`` for
   requests tied to a project (amounts in the ledger's integer units).
+- ``AUDIT_LOG_NS`` / ``AUDIT_LOG_META_NS`` — the security audit's signed log (a
+  ``messenger.ledgerbook.LedgerBook``): appended by ``samverkan audit`` and by ``@resources``
+  (``!audit``, the schedule). Two writers, one chain: each append reads the head and writes
+  inside one ``BEGIN IMMEDIATE`` transaction, which SQLite serialises across processes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ LIBRARY_INBOX_NS = "library-inbox"
 LIBRARY_PUBLIC_NS = "library-public"
 PROJECTS_NS = "projects-index"
 PROJECT_RESOURCES_NS = "project-resources"
+AUDIT_LOG_NS = "audit-log"
+AUDIT_LOG_META_NS = "audit-log-meta"
 
 
 def shared_key(room_id: str, item_id: str) -> str:
