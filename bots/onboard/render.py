@@ -135,7 +135,7 @@ def status_lines(t: Translator, group: Group, unfinished: dict[str, Checklist]) 
     lines = [head]
     for user, checks in sorted(unfinished.items()):
         left = [t.gettext(SHORT[i]) for i in checks.missing()]
-        lines.append(f"• {user}: {format_list(left, locale=t.locale)}")
+        lines.append(f"• {user}: {', '.join(left)}")
     return lines
 
 
@@ -200,7 +200,10 @@ def holiday_lines(
     lines = [head.format(countries=names, period=period)]
     for h in found:
         when = str(format_skeleton("MMMEd", h.day, locale=t.locale))
-        lines.append(f"• {when}: {h.name} ({country_name(t, h.country)})")
+        line = t.gettext("{day}: {holiday} ({country})")
+        lines.append(
+            "• " + line.format(day=when, holiday=h.name, country=country_name(t, h.country))
+        )
     return lines
 
 
