@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 from nacl.pwhash import argon2id
 
@@ -17,7 +18,11 @@ from messenger.deploy.audit.hosting import (
     check_vault,
     recovery_fingerprint,
 )
+from messenger.deploy.audit.rooms import check_room
 from messenger.deploy.homeserver import synapse_config
+from messenger.deploy.provision import Provisioner, RoomState
+from messenger.protocol import ROOM_MARKER
+from messenger.session.rooms import INVITE_LEVEL, MEGOLM
 
 ORG = textwrap.dedent("""
     [organisation]
@@ -95,3 +100,58 @@ def test_synapse_settings_that_weaken_privacy(tmp_path: Path) -> None:
     ours["federation_domain_whitelist"] = ["localhost", "partner.example", "rogue.example"]
     extra = check_synapse_config(ours, org)
     assert [(f.code, f.value) for f in extra] == [("synapse.federation-extra", '["rogue.example"]')]
+
+
+def state_event(etype: str, content: dict[str, object], key: str = "") -> dict[str, object]:
+    return {"type": etype, "state_key": key, "content": content, "sender": "@svc:localhost"}
+
+
+def test_room_checks_name_each_setting_against_the_file() -> None:
+    org = parse_org(ORG + '[bots]\nservice = "svc"\nenabled = ["events"]\n')
+    group = org.groups[0]
+    prov = Provisioner(SimpleNamespace(client=None, user_id="@svc:localhost"), org)  # type: ignore[arg-type]
+    good = [
+        state_event("m.room.create", {"room_version": "10"}),
+        state_event("m.room.encryption", {"algorithm": MEGOLM}),
+        state_event("m.room.join_rules", {"join_rule": "invite"}),
+        state_event("m.room.guest_access", {"guest_access": "forbidden"}),
+        state_event("m.room.history_visibility", {"history_visibility": "joined"}),
+        state_event(ROOM_MARKER, {"slug": group.slug, "kind": "partnership"}),
+        state_event(
+            "m.room.power_levels",
+            {"users": prov.levels_for(group), "invite": INVITE_LEVEL, "users_default": 0},
+        ),
+        *(
+            state_event("m.room.member", {"membership": "join"}, u)
+            for u in prov.wanted_members(group) | {"@svc:localhost"}
+        ),
+    ]
+    space = RoomState.parse(
+        "!space:localhost", [state_event("m.space.child", {"via": ["x"]}, "!r:localhost")]
+    )
+    assert check_room(prov, group, RoomState.parse("!r:localhost", good), space) == []
+
+    bad = [
+        *good,
+        state_event("m.room.encryption", {"algorithm": "m.olm.v1.curve25519-aes-sha2"}),
+        state_event("m.room.history_visibility", {"history_visibility": "world_readable"}),
+        state_event("m.room.member", {"membership": "invite"}, "@mallory:localhost"),
+        state_event(
+            "m.room.power_levels",
+            {
+                "users": {**prov.levels_for(group), "@anna:localhost": 100},
+                "invite": 0,
+                "users_default": 10,
+            },
+        ),  # fmt: skip
+    ]
+    found = {f.code: f for f in check_room(prov, group, RoomState.parse("!r:localhost", bad), None)}
+    assert found["room.encryption"].severity == "critical"
+    assert found["room.history-visibility"].severity == "critical"
+    assert found["room.history-visibility"].value == "world_readable"
+    assert found["room.unexpected-member"].setting == "@mallory:localhost"
+    assert found["room.power-excess"].value == "100"
+    assert found["room.power-default"].value == "10"
+    assert found["room.invite-level"].expected == str(INVITE_LEVEL)
+    assert all(f.fixable and f.room == group.slug for f in found.values())
+    assert [f.code for f in check_room(prov, group, None, None)] == ["room.missing"]

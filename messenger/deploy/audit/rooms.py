@@ -2,7 +2,7 @@
 
 Pure: each check reads a ``RoomState`` (as the provisioner reads it) and what the organisation
 file wants (the provisioner's own ``levels_for`` and ``wanted_members``), so the audit and
-``org apply`` can never disagree about what is right.
+``org apply`` can never disagree about what is right. Every room finding is fixable by it.
 """
 
 from __future__ import annotations
@@ -18,120 +18,90 @@ SETTING_SEVERITY: dict[str, Severity] = {
     "guest_access": "high",
     "history": "medium",
 }
-EXPOSED_HISTORY = {"world_readable": "critical", "shared": "medium", "invited": "low"}
+HISTORY_SEVERITY: dict[str, Severity] = {
+    "world_readable": "critical",
+    "shared": "medium",
+    "invited": "low",
+}
+
+
+def room_finding(
+    group: Group,
+    severity: Severity,
+    code: str,
+    setting: str = "",
+    value: str = "",
+    expected: str = "",
+) -> Finding:
+    """A finding about ``group``'s room, which ``samverkan audit --fix`` fixes."""
+    return Finding(
+        severity=severity, code=code, subject=group.name, room=group.slug, fixable=True,
+        setting=setting, value=value, expected=expected,
+    )  # fmt: skip
 
 
 def check_room(
     prov: Provisioner, group: Group, st: RoomState | None, space: RoomState | None
 ) -> list[Finding]:
     """Every finding about ``group``'s room (``st`` None: it does not exist or lost its marker)."""
-    slug, name = group.slug, group.name
-
-    def finding(
-        severity: Severity, code: str, setting: str = "", value: str = "", expected: str = ""
-    ) -> Finding:
-        return Finding(
-            severity=severity, code=code, subject=name, room=slug, fixable=True,
-            setting=setting, value=value, expected=expected,
-        )  # fmt: skip
-
     if st is None:
-        return [finding("high", "room.missing", expected=group.kind)]
+        return [room_finding(group, "high", "room.missing", expected=group.kind)]
     out = []
     if st.algorithm != MEGOLM:
+        value = st.algorithm or "off"
         out.append(
-            finding(
-                "critical",
-                "room.encryption",
-                setting="m.room.encryption",
-                value=st.algorithm or "off",
-                expected=MEGOLM,
-            )
+            room_finding(group, "critical", "room.encryption", "m.room.encryption", value, MEGOLM)
         )
     for attr, etype, key, wanted in ROOM_SETTINGS:
         value = str(getattr(st, attr))
         if value != wanted:
             severity = SETTING_SEVERITY[attr]
             if attr == "history":
-                severity = EXPOSED_HISTORY.get(value, "medium")  # type: ignore[assignment]
+                severity = HISTORY_SEVERITY.get(value, "medium")
+            code = f"room.{key.replace('_', '-')}"
             out.append(
-                finding(
-                    severity,
-                    f"room.{key.replace('_', '-')}",
-                    setting=f"{etype} {key}",
-                    value=value or "unset",
-                    expected=wanted,
-                )
+                room_finding(group, severity, code, f"{etype} {key}", value or "unset", wanted)
             )
     if space is not None and st.room_id not in space.children:
-        out.append(finding("low", "room.not-in-space", setting="m.space.child"))
+        out.append(room_finding(group, "low", "room.not-in-space", "m.space.child"))
     out += _power(prov, group, st)
     out += _members(prov, group, st)
-    if st.marker.get("kind") != group.kind:
+    kind = str(st.marker.get("kind"))
+    if kind != group.kind:
         out.append(
-            finding(
-                "low",
-                "room.marker",
-                setting="org.samverkan.room kind",
-                value=str(st.marker.get("kind")),
-                expected=group.kind,
-            )
+            room_finding(group, "low", "room.marker", "org.samverkan.room kind", kind, group.kind)
         )
     return out
 
 
 def _power(prov: Provisioner, group: Group, st: RoomState) -> list[Finding]:
     wanted = {u: v for u, v in prov.levels_for(group).items() if u not in st.creators}
-    current: dict[str, int] = {}
-    for user, level in st.power.get("users", {}).items():
-        try:
-            current[user] = int(level)
-        except (TypeError, ValueError):
-            current[user] = 0
+    current = {user: _int(level) for user, level in st.power.get("users", {}).items()}
     default = _int(st.power.get("users_default", 0))
     out = []
     for user in sorted(set(current) | set(wanted)):
         have, want = current.get(user, default), wanted.get(user, 0)
-        if have == want:
-            continue
-        more = have > want
-        out.append(
-            Finding(
-                severity="high" if more else "medium",
-                code="room.power-excess" if more else "room.power-missing",
-                subject=group.name,
-                setting=f"m.room.power_levels {user}",
-                value=str(have),
-                expected=str(want),
-                room=group.slug,
-                fixable=True,
+        if have != want:
+            more = have > want
+            out.append(
+                room_finding(
+                    group,
+                    "high" if more else "medium",
+                    "room.power-excess" if more else "room.power-missing",
+                    f"m.room.power_levels {user}",
+                    str(have),
+                    str(want),
+                )
             )
-        )
     if default > 0:
-        out.append(
-            Finding(
-                severity="high",
-                code="room.power-default",
-                subject=group.name,
-                setting="m.room.power_levels users_default",
-                value=str(default),
-                expected="0",
-                room=group.slug,
-                fixable=True,
-            )
-        )
+        setting = "m.room.power_levels users_default"
+        out.append(room_finding(group, "high", "room.power-default", setting, str(default), "0"))
     invite = _int(st.power.get("invite", 0))
     if invite != INVITE_LEVEL:
+        setting = "m.room.power_levels invite"
         out.append(
-            Finding(
-                severity="medium",
-                code="room.invite-level",
-                subject=group.name,
-                setting="m.room.power_levels invite",
-                value=str(invite),
-                expected=str(INVITE_LEVEL),
-                room=group.slug,
-                fixable=True,
+            room_finding(
+                group, "medium", "room.invite-level", setting, str(invite), str(INVITE_LEVEL)
             )
         )
     return out
@@ -139,34 +109,14 @@ def _power(prov: Provisioner, group: Group, st: RoomState) -> list[Finding]:
 
 def _members(prov: Provisioner, group: Group, st: RoomState) -> list[Finding]:
     wanted = prov.wanted_members(group) | {prov.me}
-    out = []
-    for user in sorted(st.present() - wanted):
-        out.append(
-            Finding(
-                severity="high",
-                code="room.unexpected-member",
-                subject=group.name,
-                setting=user,
-                value=st.members[user],
-                room=group.slug,
-                fixable=True,
-            )
-        )
+    out = [
+        room_finding(group, "high", "room.unexpected-member", user, st.members[user])
+        for user in sorted(st.present() - wanted)
+    ]
     for user in sorted(wanted - st.present() - {prov.me}):
-        if st.members.get(user) == "ban":
-            continue
-        out.append(
-            Finding(
-                severity="low",
-                code="room.missing-member",
-                subject=group.name,
-                setting=user,
-                value=st.members.get(user, "none"),
-                expected="invite",
-                room=group.slug,
-                fixable=True,
-            )
-        )
+        if st.members.get(user) != "ban":
+            value = st.members.get(user, "none")
+            out.append(room_finding(group, "low", "room.missing-member", user, value, "invite"))
     return out
 
 
