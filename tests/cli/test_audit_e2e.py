@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import pytest
@@ -29,6 +31,7 @@ from samverkan.cli import main
 from tests.support import Member, OrgEnv, client_api
 
 PASSPHRASE = "test passphrase"
+ROOT = Path(__file__).resolve().parents[2]
 DAY_MS = 86_400_000
 
 
@@ -98,11 +101,15 @@ def cli_env(org: Org, monkeypatch: pytest.MonkeyPatch) -> Org:
 
 
 async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    """``samverkan …`` in-process (its own loop, in a thread); (exit code, what it printed)."""
-    code = await asyncio.to_thread(main, list(argv))
-    printed = capsys.readouterr()
-    assert code in (0, 1), printed.err
-    return code, printed.out
+    """``samverkan …`` as its own process, as an operator runs it (nio's store is not safe
+    to open from a second thread of the test's process); (exit code, what it printed)."""
+    run = "import sys; from samverkan.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", run, *argv, stdout=PIPE, stderr=PIPE, cwd=ROOT
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode in (0, 1), err.decode()
+    return proc.returncode, out.decode()
 
 
 async def audit_json(org: Org, capsys: pytest.CaptureFixture[str], *extra: str) -> Any:
