@@ -155,13 +155,21 @@ def compute(
             flows[key].released += int(data.get("released") or 0)
     fig.flows = dict(sorted(flows.items()))
     fig.median_hours = statistics.median(waits) if waits else None
-    fig.projects = [_project(p) for p in projects]
+    fig.projects = [_project(p) for p in projects if _active_since(p, start)]
     fig.lessons = sorted(
         scrub(str(x.get("title", "")))
         for x in public_library
         if x.get("type") == "lesson" and lo <= int(x.get("created_ms") or 0) < hi
     )
     return fig
+
+
+def _active_since(project: dict[str, Any], start: date) -> bool:
+    """Whether a project still ran on or after ``start`` (its ``until`` date; open ones do)."""
+    try:
+        return date.fromisoformat(str(project.get("until"))) >= start
+    except ValueError:
+        return not project.get("closed")
 
 
 def _project(p: dict[str, Any]) -> dict[str, Any]:

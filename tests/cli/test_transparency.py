@@ -145,6 +145,20 @@ async def test_the_report_names_the_ledger_head_that_verifies(
     assert "the expected head is entry 6 (the newest)" in capsys.readouterr().out
 
 
+async def test_a_period_without_activity_says_so(home: Path, tmp_path: Path) -> None:
+    await write_data(home)
+    out = tmp_path / "empty.md"
+    argv = ["transparency", "report", "--period", "2027-Q3", "--out", str(out),
+            "--config", str(tmp_path / "org.toml")]  # fmt: skip
+    assert await asyncio.to_thread(main, argv) == 0
+    text = out.read_text()
+    assert "No resources were pooled, granted or spent in this period." in text
+    assert "No request was denied in this period." in text
+    assert "No project figures have been recorded." in text  # P1 ended 2027-06-01
+    assert "No lesson was published in this period." in text
+    assert "requests made: 0" in text
+
+
 def test_periods_categories_and_scrubbing() -> None:
     assert parse_period("2026-q4")[:2] == (
         datetime(2026, 10, 1).date(),
