@@ -91,6 +91,8 @@ class SamverkanApp(App[None]):
         Binding("f1", "help", N_("Help")),
         Binding("f2", "dashboards", N_("Dashboards")),
         Binding("f3", "devices", N_("Devices")),
+        Binding("f6", "library", N_("Library"), show=False),  # the palette lists it too
+        Binding("f4", "projects", N_("Projects")),
         Binding("f5", "toggle_theme", N_("Theme")),
         Binding("ctrl+q", "quit", N_("Quit"), priority=True),
     ]
@@ -579,12 +581,26 @@ class SamverkanApp(App[None]):
 
         self.push_screen(DashboardScreen(self.client))
 
+    def action_projects(self) -> None:
+        if self.client is None:
+            return
+        from tui.screens.projects import ProjectsScreen
+
+        self.push_screen(ProjectsScreen(self.client))
+
     def action_devices(self) -> None:
         if self.client is None:
             return
         from tui.screens.devices import DevicesScreen
 
         self.push_screen(DevicesScreen(self.client))
+
+    def action_library(self) -> None:
+        if self.client is None:
+            return
+        from tui.screens.library import LibraryScreen
+
+        self.push_screen(LibraryScreen(self.client))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

@@ -18,6 +18,7 @@ from messenger.client.timeline import Message
 from messenger.i18n import N_
 from messenger.protocol import Notice, Structured
 from messenger.protocol.events import EventCard
+from messenger.protocol.projects import ProjectCard
 from messenger.protocol.resources import RequestCard
 from messenger.protocol.translation import Translation
 
@@ -92,6 +93,12 @@ def refusal_of(client: ChatClient, room_id: str, command: Message) -> str | None
             lines = msg.body.strip().splitlines()
             return lines[0] if lines else REFUSED_SILENTLY
     return None
+
+
+def project_rows(client: ChatClient) -> list[Row[ProjectCard]]:
+    """Every project the projects bot posted a card for, by room, then ID."""
+    rows = _rows(client, ProjectCard)
+    return sorted(rows, key=lambda r: (r.room_id, len(r.data.id), r.data.id))
 
 
 def needs_translation(client: ChatClient) -> list[Row[Translation]]:

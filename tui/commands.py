@@ -49,9 +49,19 @@ class SamverkanCommands(Provider):
                 _("Everything that needs a coordinator, across all rooms"),
             ),
             (
+                _("Projects: every project's timeline"),
+                app.action_projects,
+                _("Milestones, overdue items and updates, across all rooms"),
+            ),
+            (
                 _("Devices and trust"),
                 app.action_devices,
                 _("Members' devices; emoji verification"),
+            ),
+            (
+                _("Library: search the knowledge base (F6)"),
+                app.action_library,
+                _("Entries of your rooms and those shared with everyone, searched as you type"),
             ),
             (
                 _("Toggle light / dark theme"),
