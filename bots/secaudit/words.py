@@ -179,9 +179,7 @@ def describe(t: Translator, f: Finding) -> tuple[str, str]:
 
 
 def who_acts(t: Translator, f: Finding) -> str:
-    """Who must act on a finding."""
-    if f.fixable:
-        return t.gettext("the operator ({fix})").format(fix=FIX_CMD)
-    if f.who == "operator":
+    """Who must act on a finding (the fix says when ``samverkan audit --fix`` does it)."""
+    if f.fixable or f.who == "operator":
         return t.gettext("the operator")
     return f.who
