@@ -7,6 +7,7 @@ Nothing here touches a disk: the index lives in memory and is rebuilt from the s
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -17,19 +18,30 @@ from dataclasses import dataclass, field
 
 MIN_TERM = 3
 """A query word shorter than this (after folding) is refused: it would match almost anything."""
-_LETTERS = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "ı": "i"}
-)
+_LETTERS = (
+    ("ø", "o"), ("æ", "ae"), ("œ", "oe"), ("đ", "d"), ("ð", "d"), ("þ", "th"), ("ł", "l"),
+    ("ı", "i"),
+)  # fmt: skip
+"""Letters NFKD does not split into a base letter and a mark (casefold already made ß ss)."""
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+"""Combining marks (what NFKD splits off a letter with a diacritic)."""
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
-WEIGHTS = {"title": 3.0, "tags": 2.0, "text": 1.0}
+TITLE_WEIGHT, TAG_WEIGHT = 3, 2
+"""How much more a word of the title or tags weighs than one in the text."""
+PER_WORD = 1e6
+"""A document's rank counts each query word it matches as this much more than any score."""
 
 
 def fold(text: str) -> str:
     """Lower case without diacritics: ``Østersjö`` → ``ostersjo``, ``Æble`` → ``aeble``."""
-    text = text.casefold().translate(_LETTERS)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = text.casefold()
+    if text.isascii():
+        return text
+    for letter, plain in _LETTERS:
+        if letter in text:
+            text = text.replace(letter, plain)
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
 def terms(text: str) -> list[str]:
@@ -107,7 +119,7 @@ class TextIndex:
     """
 
     def __init__(self) -> None:
-        self._postings: dict[str, dict[str, float]] = {}
+        self._postings: dict[str, dict[str, int]] = {}
         self._docs: dict[str, list[str]] = {}
         self._vocab: _Vocabulary | None = None
         self._cache: dict[str, set[str]] = {}
@@ -120,17 +132,19 @@ class TextIndex:
 
     def add(self, doc_id: str, *, title: str, text: str, tags: Iterable[str] = ()) -> None:
         """Index (or re-index) one document."""
-        self.remove(doc_id)
-        weights: dict[str, float] = {}
-        for part, content in (("title", title), ("tags", " ".join(tags)), ("text", text)):
-            for word, n in Counter(terms(content)).items():
-                weights[word] = weights.get(word, 0.0) + WEIGHTS[part] * n
+        if doc_id in self._docs:
+            self.remove(doc_id)
+        weights: Counter[str] = Counter(terms(text))
+        for word in terms(" ".join(tags)):
+            weights[word] += TAG_WEIGHT
+        for word in terms(title):
+            weights[word] += TITLE_WEIGHT
+        known = len(self._postings)
+        posting_of = self._postings.setdefault
         for word, weight in weights.items():
-            posting = self._postings.get(word)
-            if posting is None:
-                posting = self._postings[word] = {}
-                self._vocab = None
-            posting[doc_id] = weight
+            posting_of(word, {})[doc_id] = weight
+        if len(self._postings) != known:
+            self._vocab = None
         self._docs[doc_id] = list(weights)
         self._cache.clear()
 
@@ -154,6 +168,29 @@ class TextIndex:
             found = self._cache[part] = self._vocab.containing(part)
         return found
 
+    def rank(self, query: list[str]) -> dict[str, float]:
+        """Every document matching a folded ``query`` word → its rank: the number of query
+        words it matches (the integer part, times ``PER_WORD``) plus its score."""
+        total = max(len(self._docs), 1)
+        rank: dict[str, float] = {}
+        for part in query:
+            words = self._words_containing(part)
+            per_doc: dict[str, float]
+            if len(words) == 1 and part in words:  # one whole word: its posting as it is
+                per_doc = {d: w * 1.5 for d, w in self._postings[part].items()}
+            else:
+                per_doc = {}
+                for word in words:
+                    whole = 1.5 if word == part else 1.0
+                    for doc, n in self._postings[word].items():
+                        per_doc[doc] = per_doc.get(doc, 0.0) + n * whole
+            if not per_doc:
+                continue
+            idf = math.log(1 + total / len(per_doc))
+            for doc, w in per_doc.items():
+                rank[doc] = rank.get(doc, 0.0) + PER_WORD + idf * w / (w + 1.2)
+        return rank
+
     def search(
         self,
         query: list[str],
@@ -161,26 +198,11 @@ class TextIndex:
         limit: int | None = 5,
     ) -> list[Hit]:
         """The best documents for the folded ``query`` words that ``allowed`` lets through."""
-        total = max(len(self._docs), 1)
-        matched: Counter[str] = Counter()
-        scores: dict[str, float] = {}
-        for part in query:
-            per_doc: dict[str, float] = {}
-            for word in self._words_containing(part):
-                whole = 1.5 if word == part else 1.0
-                for doc, weight in self._postings[word].items():
-                    per_doc[doc] = per_doc.get(doc, 0.0) + weight * whole
-            if not per_doc:
-                continue
-            idf = math.log(1 + total / len(per_doc))
-            for doc, weight in per_doc.items():
-                matched[doc] += 1
-                scores[doc] = scores.get(doc, 0.0) + idf * weight / (weight + 1.2)
-        ranked = sorted(scores, key=lambda d: (-matched[d], -scores[d], d))
-        hits = []
-        for doc in ranked:
-            if allowed is None or allowed(doc):
-                hits.append(Hit(doc, matched[doc], scores[doc]))
-                if limit is not None and len(hits) >= limit:
-                    break
-        return hits
+        rank = self.rank(query)
+        if allowed is not None:
+            rank = {d: r for d, r in rank.items() if allowed(d)}
+        if limit is None:
+            best = sorted(rank, key=rank.__getitem__, reverse=True)
+        else:
+            best = heapq.nlargest(limit, rank, key=rank.__getitem__)
+        return [Hit(d, int(rank[d] // PER_WORD), rank[d] % PER_WORD) for d in best]

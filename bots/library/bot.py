@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bots.library import inbox
@@ -49,14 +49,24 @@ class View:
 
     audience: Audience
     joined: dict[str, frozenset[str] | None]
+    _memo: dict[tuple[str, str, bool, bool], bool] = field(default_factory=dict)
 
     def shows(self, entry: Entry) -> bool:
-        """Whether the answer may carry ``entry``."""
-        return visible(entry, self.audience, self.joined.get(entry.room))
+        """Whether the answer may carry ``entry`` (decided once per room and scope)."""
+        key = (entry.room, entry.scope, entry.removed, True)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = visible(entry, self.audience, self.joined.get(entry.room))
+        return found
 
     def asker_could(self, entry: Entry) -> bool:
         """Whether the asker alone could see ``entry`` (elsewhere)."""
-        return readable_by_asker(entry, self.audience, self.joined.get(entry.room))
+        key = (entry.room, entry.scope, entry.removed, False)
+        found = self._memo.get(key)
+        if found is None:
+            joined = self.joined.get(entry.room)
+            found = self._memo[key] = readable_by_asker(entry, self.audience, joined)
+        return found
 
 
 class LibraryBot(Bot):

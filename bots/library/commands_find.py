@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING
 
 from bots.library import parse, render
 from bots.library import store as s
 from bots.library.commands_entries import ID, TYPE
-from bots.library.model import Entry
 from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
 from messenger.botkit.context import Context, thread_relation
 from messenger.fulltext import MIN_TERM, query_terms, snippet
@@ -47,18 +47,17 @@ class FindCommands(Commands["LibraryBot"]):
         await self.bot.shelf.refresh(ctx.tx, settle=False)
         view = await self.bot.view(ctx)
         shelf = self.bot.shelf
-        ranked = shelf.index.search(usable, limit=None)
-        shown: list[Entry] = []
-        withheld = 0
-        for hit in ranked:
-            entry = shelf.entries.get(hit.doc_id)
+        rank = shelf.index.rank(usable)
+        shown_ids, withheld = [], 0
+        for doc in rank:
+            entry = shelf.entries.get(doc)
             if entry is None:
                 continue
             if view.shows(entry):
-                if len(shown) < TOP:
-                    shown.append(entry)
+                shown_ids.append(doc)
             elif view.asker_could(entry):
                 withheld += 1
+        shown = [shelf.entries[d] for d in heapq.nlargest(TOP, shown_ids, key=rank.__getitem__)]
         found = [(e, await self.bot.room_name(e.room), snippet(e.text, usable)) for e in shown]
         data = LibrarySearch(
             query=words,
