@@ -141,7 +141,8 @@ class BotSettings(Strict):
     library: str = Field(default="library", description="Localpart of the library bot.")
     projects: str = Field(default="projects", description="Localpart of the projects bot.")
     enabled: list[Literal["events", "resources", "translate", "library", "projects"]] = Field(
-        default=["events", "resources", "translate"], description="Bots the runtime hosts."
+        default=["events", "resources", "translate", "projects"],
+        description="Bots the runtime hosts.",
     )
     default_reminders: list[str] = Field(
         default=["24h", "1h"], description="Reminders every new event gets before it starts."
