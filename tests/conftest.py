@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
+from messenger.deploy.scaled import ScaledSynapse
 from tests.support import Member, OrgEnv
 
 os.environ.setdefault("SAMVERKAN_FAST_KDF", "1")
@@ -28,7 +29,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedSynapse]:
-    """A real Synapse on a free loopback port, started once for the whole test session."""
+    """A real Synapse on a free loopback port, started once for the whole test session.
+
+    With ``SAMVERKAN_TEST_SCALED=DIR`` the tests use the scaled homeserver (PostgreSQL, Redis,
+    workers behind nginx) that ``make scale-test`` runs in DIR instead; a test that stops it
+    (a homeserver restart) stops its Synapse processes, and it is left running afterwards."""
+    scaled = os.environ.get("SAMVERKAN_TEST_SCALED")
+    if scaled:
+        shared = ScaledSynapse.attach(Path(scaled))
+        await shared.start()
+        yield shared  # type: ignore[misc]
+        await shared.start()
+        return
     hs = EmbeddedSynapse(tmp_path_factory.mktemp("synapse"), "localhost", free_port())
     await hs.start()
     yield hs

@@ -1,0 +1,124 @@
+"""Provides ``python -m samverkan.scale``: the scaled homeserver (Synapse with PostgreSQL, Redis
+and workers behind nginx) for development, and ``make scale-test``, which starts it, runs the
+tests that matter against it and stops every process it started.
+
+- ``up [--data DIR]``: start it (in DIR/homeserver) and keep it running until SIGINT/SIGTERM;
+  point an organisation file's ``[homeserver] url`` at the URL it prints.
+- ``test [--data DIR] [--bench SIZES] [-- PYTEST ARGS]``: a fresh deployment in DIR/homeserver,
+  then the routing, exactly-once, E2EE-scenario and soak tests with
+  ``SAMVERKAN_TEST_SCALED=DIR/homeserver`` (the test fixture then uses it instead of an
+  embedded Synapse; their temporary files stay in DIR/pytest), then optionally the scaling
+  bench against it; the exit code of the first failing step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from messenger.deploy.scaled import ScaledSynapse
+from messenger.errors import HomeserverError
+
+DEFAULT_DATA = Path(".samverkan-scale")
+TESTS = [
+    "tests/messenger/test_scaled.py",
+    "tests/bots/test_exactly_once.py",
+    "tests/e2ee",
+    "tests/reliability/test_soak.py",
+]
+
+
+def show(hs: ScaledSynapse) -> None:
+    """What runs where."""
+    print(f"scaled homeserver in {hs.root}: clients use {hs.url}", flush=True)
+    for name, role, where in hs.describe():
+        print(f"  {name:<22} {where:<28} {role}", flush=True)
+
+
+async def step(argv: list[str], env: dict[str, str]) -> int:
+    """Run one step as a child process (SIGINT/SIGTERM to us are passed on); its exit code."""
+    print(f"== {' '.join(argv)}", flush=True)
+    proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **env})
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, proc.send_signal, sig)
+    try:
+        return await proc.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def test(work: Path, bench: str | None, pytest_args: list[str]) -> int:
+    """A fresh deployment in ``work/homeserver``, the tests (their temporary files, logs of
+    the bots included, in ``work/pytest``) and the bench against it, then everything stopped."""
+    data = work / "homeserver"
+    if (data / "scaled.json").exists():
+        await ScaledSynapse.attach(data).shutdown()  # a killed earlier run's processes
+    shutil.rmtree(work, ignore_errors=True)
+    hs = ScaledSynapse.create(data)
+    env = {"SAMVERKAN_TEST_SCALED": str(data)}
+    try:
+        await hs.start()
+        show(hs)
+        python = sys.executable
+        pytest = [python, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"]
+        code = await step([*pytest, f"--basetemp={work / 'pytest'}", *(pytest_args or TESTS)], env)
+        if code == 0 and bench:
+            await hs.start()  # whatever a test stopped
+            bench_env = {"SAMVERKAN_BENCH_SCALED": str(data)}
+            code = await step([python, "-m", "bench.scaling_bench", "--sizes", bench], bench_env)
+        return code
+    finally:
+        await hs.shutdown()
+        print(f"stopped every process of {hs.root}", flush=True)
+
+
+async def up(work: Path) -> int:
+    """Start (or reuse) the deployment in ``work/homeserver``; stop it on SIGINT/SIGTERM."""
+    hs = ScaledSynapse.create(work / "homeserver")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await hs.start()
+        show(hs)
+        print("running until Ctrl-C", flush=True)
+        await stop.wait()
+    finally:
+        await hs.shutdown()
+        print(f"stopped every process of {hs.root}", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m samverkan.scale", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "test"):
+        sp = sub.add_parser(name)
+        sp.add_argument(
+            "--data", type=Path, default=DEFAULT_DATA, help="its directory (default %(default)s)"
+        )
+    sub.choices["test"].add_argument(
+        "--bench", metavar="SIZES", help="then the scaling bench at these room counts (10,100)"
+    )
+    sub.choices["test"].add_argument("pytest_args", nargs="*", help="tests instead of the set")
+    args = parser.parse_args(argv)
+    data = args.data.absolute()
+    try:
+        if args.command == "up":
+            return asyncio.run(up(data))
+        return asyncio.run(test(data, args.bench, args.pytest_args))
+    except HomeserverError as e:
+        print(f"scaled homeserver: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
