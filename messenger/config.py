@@ -23,7 +23,13 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from messenger.errors import ConfigError
 from messenger.ids import is_user_id
-from messenger.orgrules import check_countries, check_reminders, check_server_names, cross_problems
+from messenger.orgrules import (
+    check_countries,
+    check_reminders,
+    check_server_names,
+    cross_problems,
+    known_codes,
+)
 from messenger.orgrules import remote_user_problem as remote_user_problem
 from messenger.orgrules import slugify as slugify
 
@@ -50,14 +56,10 @@ def language_codes() -> frozenset[str]:
 
 def check_languages(codes: list[str]) -> list[str]:
     """Normalise and validate language codes; raise ValueError naming the bad ones."""
-    out = [c.strip().lower() for c in codes]
-    bad = [c for c in out if c not in language_codes()]
-    if bad:
-        raise ValueError(
-            f"unknown language code(s) {', '.join(map(repr, bad))}; use ISO 639-1 codes such as "
-            f"'sv', 'da', 'nb', 'en', 'sw', 'ne' (Norwegian is 'nb' or 'nn')"
-        )
-    return list(dict.fromkeys(out))
+    how = (
+        "use ISO 639-1 codes such as 'sv', 'da', 'nb', 'en', 'sw', 'ne' (Norwegian is 'nb' or 'nn')"
+    )
+    return known_codes([c.strip().lower() for c in codes], language_codes(), "language", how)
 
 
 COORDINATOR_LEVEL = 50
@@ -141,7 +143,7 @@ class BotSettings(Strict):
     library: str = Field(default="library", description="Localpart of the library bot.")
     projects: str = Field(default="projects", description="Localpart of the projects bot.")
     enabled: list[Literal["events", "resources", "translate", "library", "projects"]] = Field(
-        default=["events", "resources", "translate", "projects"],
+        default=["events", "resources", "translate", "projects", "library"],
         description="Bots the runtime hosts.",
     )
     default_reminders: list[str] = Field(

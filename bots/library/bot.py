@@ -7,6 +7,7 @@ search, show and list from the rooms' members as they are now (``access.Membersh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class LibraryBot(Bot):
         self.shelf = Shelf()
         self.members = Memberships(self.rooms)
         self.max_file_bytes = org.bots.library_max_file_mb * MB
+        self._loading = asyncio.Lock()
         self.rebuild_s: float | None = None
         """How long the last rebuild of the index from the store took."""
 
@@ -106,14 +108,13 @@ class LibraryBot(Bot):
 
     async def ensure_loaded(self) -> None:
         """Rebuild the in-memory index from the sealed store once per process."""
-        if self.shelf.loaded:
-            return
-        started = time.perf_counter()
-        count = await self.shelf.load(self.store)
-        self.rebuild_s = time.perf_counter() - started
-        log.info(
-            "%s: library index rebuilt: %d entries in %.3f s", self.user_id, count, self.rebuild_s
-        )
+        async with self._loading:
+            if self.shelf.loaded:
+                return
+            started = time.perf_counter()
+            count = await self.shelf.load(self.store)
+            self.rebuild_s = took = time.perf_counter() - started
+            log.info("%s: library index rebuilt: %d entries in %.3f s", self.user_id, count, took)
 
     # -- shared by the command groups -------------------------------------------------------
 

@@ -8,6 +8,8 @@ committed store after the batch (so a rolled-back change never lingers in the in
 
 from __future__ import annotations
 
+import asyncio
+
 from bots.library import store as s
 from bots.library.model import Entry
 from messenger.fulltext import TextIndex
@@ -36,11 +38,11 @@ class Shelf:
         self.index.remove(entry_id)
 
     async def load(self, reader: s.Reader) -> int:
-        """Rebuild everything from the store; the number of entries on the shelf."""
-        self.entries.clear()
-        self.index = TextIndex()
-        for entry in await s.all_entries(reader):
-            self.put(entry)
+        """Rebuild everything from the store; the number of entries on the shelf. The index
+        is built in a worker thread, so the other bots of the process keep answering."""
+        stored = await s.all_entries(reader)
+        entries, index = await asyncio.to_thread(_build, stored)
+        self.entries, self.index = entries, index
         self.loaded = True
         return len(self.entries)
 
@@ -59,3 +61,13 @@ class Shelf:
                 self.put(entry)
         if settle:
             self._touched.clear()
+
+
+def _build(stored: list[Entry]) -> tuple[dict[str, Entry], TextIndex]:
+    """The entries not removed, by ID, and their index."""
+    entries, index = {}, TextIndex()
+    for entry in stored:
+        if not entry.removed:
+            entries[entry.id] = entry
+            index.add(entry.id, title=entry.title, text=entry.text, tags=entry.tags)
+    return entries, index
