@@ -159,13 +159,16 @@ def country_codes() -> frozenset[str]:
     return frozenset(c for c in holidays.list_supported_countries() if len(c) == 2)
 
 
+def known_codes(out: list[str], known: frozenset[str], what: str, how: str) -> list[str]:
+    """``out`` without duplicates if every code is in ``known``; else a ValueError naming the
+    unknown ones (``unknown country code(s) 'QQ'; <how>``)."""
+    bad = [c for c in out if c not in known]
+    if bad:
+        raise ValueError(f"unknown {what} code(s) {', '.join(map(repr, bad))}; {how}")
+    return list(dict.fromkeys(out))
+
+
 def check_countries(codes: list[str]) -> list[str]:
     """Normalise and validate country codes (``ke`` → ``KE``); raise ValueError naming the bad."""
-    out = [c.strip().upper() for c in codes]
-    bad = [c for c in out if c not in country_codes()]
-    if bad:
-        raise ValueError(
-            f"unknown country code(s) {', '.join(map(repr, bad))}; use ISO 3166-1 alpha-2 codes "
-            f"whose public holidays are known, such as 'KE', 'SE', 'DK', 'NO', 'NP'"
-        )
-    return list(dict.fromkeys(out))
+    how = "use ISO 3166-1 alpha-2 codes whose public holidays are known, e.g. 'KE', 'SE', 'NP'"
+    return known_codes([c.strip().upper() for c in codes], country_codes(), "country", how)

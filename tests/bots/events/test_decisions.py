@@ -6,26 +6,14 @@ from bots.events import polls
 from bots.events.model import PollRecord, Rule
 from bots.events.render import tally_text
 from messenger.i18n import translator
-from messenger.protocol.events import PollSlot
+from tests.bots.events.test_render import poll as three_slots
 
 EN = translator("en")
 
 
 def poll(rule: Rule, votes: dict[str, list[str]]) -> PollRecord:
-    slots = [
-        PollSlot(answer=f"s{i}", start=f"2027-02-0{i}T14:00:00+01:00", label=f"slot {i}")
-        for i in (1, 2, 3)
-    ]
-    rec = PollRecord(
-        id="P1",
-        room="!r:l",
-        title="Call",
-        timezone="Europe/Oslo",
-        duration=60,
-        slots=slots,
-        creator="@a:l",
-        rule=rule,
-        max_selections=3 if rule == "consensus" else 1,
+    rec = three_slots().model_copy(
+        update={"rule": rule, "max_selections": 3 if rule == "consensus" else 1}
     )
     for ts, (user, answers) in enumerate(votes.items()):
         rec.record_vote(user, answers, ts)

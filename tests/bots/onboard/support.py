@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from messenger.config import Settings, slugify
+from tests.bots.events.support import sources
 from tests.support import Member, OrgEnv
 
 
@@ -56,21 +57,11 @@ async def wait_bot_joined(member: Member, room_id: str, bot: str) -> None:
     await member.wait_until(ok)
 
 
-def from_bot(member: Member, room_id: str, bot: str) -> list[dict[str, Any]]:
-    """Decrypted event sources the bot sent in a room."""
-    out = []
-    for room, ev in member.events:
-        src = getattr(ev, "source", {})
-        if room == room_id and src.get("sender") == bot:
-            out.append(src)
-    return out
-
-
 def welcomes(member: Member, room_id: str, bot: str) -> list[dict[str, Any]]:
     """The bot's welcomes in a room (``org.samverkan.notice`` of kind ``welcome``)."""
     return [
         s
-        for s in from_bot(member, room_id, bot)
+        for s in sources(member, room_id, bot)
         if s.get("content", {}).get("org.samverkan.notice", {}).get("kind") == "welcome"
     ]
 

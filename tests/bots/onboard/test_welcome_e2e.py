@@ -29,9 +29,9 @@ languages = ["sv", "en"]
 async def test_a_member_invited_by_org_apply_is_welcomed_exactly_once(
     org_env: OrgEnv, member_factory: Any, make_user: Any
 ) -> None:
-    coord, alice = await make_user("coord"), await make_user("alice")
+    coord, alice, bob = [await make_user(n) for n in ("coord", "alice", "bob")]
     group = "Kenya link"
-    body = group_toml(group, [coord[0]], [alice[0]], EXTRA, kind="partnership")
+    body = group_toml(group, [coord[0]], [alice[0], bob[0]], EXTRA, kind="partnership")
     settings = await provision(org_env, body)  # invites her (as samverkan up does)
     room, (c,) = await joined(org_env, member_factory, [coord], group)
     runtime = await org_env.start_bots(settings)
@@ -87,3 +87,22 @@ async def test_a_member_invited_by_org_apply_is_welcomed_exactly_once(
         "the coordinator, in the room before the bot, got none"
     )
     assert not c.undecryptable()
+
+    # A coordinator switches welcomes off: Bob, joining now, gets none.
+    off = await ask(c, room, bot, "!onboard off")
+    assert (
+        translator("sv").gettext(
+            "New members of this room get no welcome now; !onboard on turns it back on."
+        )
+        in off
+    ), "in the room's language (Swedish)"
+    b = await member_factory(*bob)
+    await b.wait_joined(room)
+
+    async def bob_joined() -> bool:
+        return bool(join_event(c, room, bob[0]))
+
+    await c.wait_until(bob_joined)
+    await ask(c, room, bot, "!ping")
+    await asyncio.sleep(2)
+    assert len(welcomes(c, room, bot)) == 1, "welcomes are off in this room"
