@@ -24,7 +24,12 @@ class HolidayCommands(OnboardGroup):
 
     @command(
         "holidays",
-        Opt("month", N_("a month, e.g. 2026-12 (default: the next 90 days)"), parse=parse.month),
+        Opt(
+            "month",
+            N_("a month, e.g. 2026-12 (default: the next 90 days)"),
+            parse=parse.month,
+            metavar="YYYY-MM",
+        ),
         summary=N_("Public holidays in this room's partner countries, to plan around them."),
         example="!holidays --month 2026-12",
     )
