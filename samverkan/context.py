@@ -42,7 +42,7 @@ def passphrase(prompt: bool = True, new_store: Path | None = None) -> str:
 
 
 # Commands that only read a data directory: they never create one.
-READ_ONLY = {"status", "ledger"}
+READ_ONLY = {"status", "ledger", "audit", "transparency"}
 # Commands that may run against a homeserver whose data directory is another one.
 ANY_HOMESERVER = {"tui", "up", "demo"}
 

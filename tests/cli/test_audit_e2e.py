@@ -28,6 +28,7 @@ from messenger.deploy.audit.auditor import Auditor, admin_for
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.errors import AuthError
 from samverkan.cli import main
+from samverkan.context import create_store
 from tests.support import Member, OrgEnv, client_api
 
 PASSPHRASE = "test passphrase"
@@ -350,6 +351,7 @@ async def test_an_audit_that_cannot_reach_its_homeserver_exits_2(
     monkeypatch.setenv("SAMVERKAN_FAST_KDF", "1")
     config = tmp_path / "org.toml"
     config.write_text(f'[organisation]\nname = "Down"\n[homeserver]\nport = {free_port()}\n')
+    create_store(tmp_path / "home", PASSPHRASE, fast=True)
     code = await asyncio.to_thread(main, ["audit", "--config", str(config)])
     assert code == 2
     assert "cannot audit: the homeserver at" in capsys.readouterr().err
