@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import tempfile
 import uuid
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
+from messenger.deploy.scaled import ScaledSynapse
 from tests.support import Member, OrgEnv
 
 
@@ -74,6 +76,9 @@ async def bench_env() -> AsyncIterator[Bench]:
     with tempfile.TemporaryDirectory(prefix="samverkan-bench-") as d:
         tmp = Path(d)
         hs = EmbeddedSynapse(tmp / "synapse", "localhost", free_port())
+        scaled = os.environ.get("SAMVERKAN_BENCH_SCALED")  # python -m samverkan.scale test --bench
+        if scaled:  # the scaled homeserver's directory (README, "Past one machine") instead
+            hs = ScaledSynapse.attach(Path(scaled))  # type: ignore[assignment]
         await hs.start()
         env = Bench(hs, tmp)
         try:
