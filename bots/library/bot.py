@@ -25,7 +25,7 @@ from messenger.botkit.bot import Bot
 from messenger.botkit.commands import CommandError
 from messenger.botkit.context import Context, edit_content, notice_content, outbox_ref
 from messenger.botkit.shared import LIBRARY_PUBLIC_NS, shared_key
-from messenger.config import COORDINATOR_LEVEL, OrgFile
+from messenger.config import COORDINATOR_LEVEL, Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.events import SyncBatch
 from messenger.i18n import N_, Translator, translator
@@ -152,21 +152,21 @@ class LibraryBot(Bot):
         """Whether ``user_id`` has coordinator power in ``room_id``."""
         return self.rooms.power_level(room_id, user_id) >= COORDINATOR_LEVEL
 
+    async def group_or_none(self, room_id: str) -> Group | None:
+        """The room's group; None when it is none or cannot be looked up now."""
+        try:
+            return await self.group_of(room_id)
+        except MessengerError:
+            return None
+
     async def room_name(self, room_id: str) -> str:
         """The working group's or partnership's name of a room (its ID if unknown)."""
-        try:
-            group = await self.group_of(room_id)
-        except MessengerError:
-            group = None
+        group = await self.group_or_none(room_id)
         return group.name if group else room_id
 
     async def room_translator(self, room_id: str) -> Translator:
         """The language of what a room shares (its cards)."""
-        try:
-            group = await self.group_of(room_id)
-        except MessengerError:
-            group = None
-        return translator(self.room_locale(room_id, group))
+        return translator(self.room_locale(room_id, await self.group_or_none(room_id)))
 
     async def save(self, tx: Tx, entry: Entry) -> None:
         """Store an entry and let the index know."""

@@ -79,7 +79,7 @@ class FindCommands(Commands["LibraryBot"]):
     async def show(self, ctx: Context, *, id: str) -> None:
         entry = await self.bot.entry_here(ctx, id)
         text, html_body = render.whole(ctx.t, entry, await self.bot.room_name(entry.room))
-        await ctx.reply(text, html_body=html_body, data=entry.card())
+        await ctx.reply(text, html_body=html_body, data=self.bot.info("kb show"))
         if entry.file is None:
             return
         data = await s.load_file(ctx.tx, entry.id)
@@ -94,7 +94,7 @@ class FindCommands(Commands["LibraryBot"]):
             "info": {"mimetype": entry.file.mimetype, "size": len(data)},
             "m.relates_to": thread_relation(ctx.event),
         }
-        await ctx.send(ctx.room_id, entry.card().attach(content))
+        await ctx.send(ctx.room_id, self.bot.info("kb show").attach(content))
 
     @command(
         "kb list",

@@ -100,8 +100,10 @@ class LibraryScreen(Screen[None]):
                 card = LibraryCard.model_validate(item.data)
             except ValidationError:
                 continue
-            if card.status == "active":
-                cards[item.item_id] = (item, card)
+            known = cards.get(card.id)  # one card per entry: the newest payload wins
+            if known is None or known[0].ts <= item.ts:
+                cards[card.id] = (item, card)
+        cards = {k: v for k, v in cards.items() if v[1].status == "active"}
         self.cards = cards
         self.index = TextIndex()
         for key, (_item, card) in cards.items():
