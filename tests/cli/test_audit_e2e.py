@@ -24,7 +24,7 @@ import pytest
 from bots.runtime import Runtime, make_runtime
 from messenger.config import Settings
 from messenger.deploy.audit.admin import SynapseAdmin
-from messenger.deploy.audit.auditor import Auditor, admin_for
+from messenger.deploy.audit.auditor import Auditor, admin_for, probe_registration
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.errors import AuthError
 from samverkan.cli import main
@@ -232,6 +232,7 @@ async def test_admin_api_through_the_error_boundary_stale_devices_and_no_admin(
         assert "device.stale" not in {
             f.code for f in (await Auditor(service, org.settings.org, None, 0).run(nordic)).findings
         }
+        assert await probe_registration(service) == []  # the test Synapse is closed
         not_admin = SynapseAdmin(service.client.homeserver, str(org.bjorn.client.access_token))
         try:
             with pytest.raises(AuthError):

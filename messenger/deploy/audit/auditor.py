@@ -32,7 +32,7 @@ from messenger.deploy.audit.rooms import check_room
 from messenger.deploy.deployment import RECOVERY_NS, RECOVERY_STORED_NS, Deployment
 from messenger.deploy.provision import SPACE_SLUG, Provisioner, Report
 from messenger.e2ee.trust import CrossSigning
-from messenger.errors import AuthError
+from messenger.errors import AuthError, MatrixError
 from messenger.ids import localpart, server_of
 from messenger.protocol.audit import SEVERITIES, Finding
 from messenger.session.core import Session
@@ -112,6 +112,8 @@ class Auditor:
         if deployed is not None:
             accounts = {name: localpart(user_id) for name, user_id in bots.items()}
             findings += self._deployment(deployed, accounts)
+            if deployed.synapse_config is None:  # someone else's server: ask it
+                findings += await probe_registration(self.session)
         rooms = {slug: st.room_id for slug, st in existing.items()}
         return AuditReport(
             self.now_ms, [g.slug for g in scope], sorted(findings, key=Finding.sort_key), rooms
@@ -164,3 +166,25 @@ async def deployed_facts(deployment: Deployment, bots: dict[str, BotHealth] | No
 def admin_for(deployment: Deployment, service: Session) -> SynapseAdmin:
     """Admin API reads as the service account (a server admin on the embedded homeserver)."""
     return SynapseAdmin(deployment.url, str(service.client.access_token))
+
+
+async def probe_registration(session: Session) -> list[Finding]:
+    """Whether the homeserver lets anyone register (asked without credentials: an open server
+    answers with the steps to take; a token-gated one is closed enough)."""
+    try:
+        data = await session.api("POST", "/register", {}, auth=False)
+    except MatrixError:
+        return []  # refused (403 M_FORBIDDEN): registration is closed
+    flows = [f.get("stages", []) for f in data.get("flows", []) if isinstance(f, dict)]
+    if not flows or all("m.login.registration_token" in stages for stages in flows):
+        return []
+    return [
+        Finding(
+            severity="critical",
+            code="synapse.registration-open",
+            subject="homeserver",
+            setting="enable_registration",
+            value="true",
+            expected="false",
+        )
+    ]
