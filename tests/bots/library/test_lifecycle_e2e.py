@@ -3,6 +3,8 @@ entry text on disk, and draining the inbox other bots write (real Synapse)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from messenger.botkit.shared import LIBRARY_INBOX_NS
 from tests.bots.library.support import (
     ask,
@@ -76,3 +78,30 @@ async def test_inbox_items_become_lesson_entries(org_env: OrgEnv, member_factory
     listed = await ask(alice, a, lib.bot, "!kb list --type lesson")
     assert "K1 · Retro P1" in listed["body"]
     assert hit_ids(await ask(alice, a, lib.bot, "!kb search lokalavdelning")) == ["K1"]
+
+
+async def test_rooms_adding_at_once_never_share_an_id(org_env: OrgEnv, member_factory) -> None:
+    lib = await library_org(org_env, member_factory)
+    people = [(lib.people["alice"], lib.rooms["A"]), (lib.people["carol"], lib.rooms["B"])]
+    people += [(lib.people["bob"], lib.rooms["C"]), (lib.people["dave"], lib.rooms["B"])]
+    assert org_env.deployment is not None
+    await org_env.deployment.store.put(
+        LIBRARY_INBOX_NS,
+        "$retro:9",
+        {"room_id": lib.rooms["C"], "title": "Retro", "text": "Lärdom.", "author": ""},
+    )
+    answers = await asyncio.gather(
+        *(
+            ask(m, room, lib.bot, f'!kb add "Entry {n}" Text {n}.')
+            for n, (m, room) in enumerate(people)
+        )
+    )
+    ids = [a["org.samverkan.library"]["id"] for a in answers]
+    bob = lib.people["bob"]
+
+    async def drained() -> bool:
+        return any(c["title"] == "Retro" for c in cards(bob, lib.rooms["C"], lib.bot))
+
+    await bob.wait_until(drained)
+    (retro,) = [c["id"] for c in cards(bob, lib.rooms["C"], lib.bot) if c["title"] == "Retro"]
+    assert sorted([*ids, retro], key=lambda k: int(k[1:])) == ["K1", "K2", "K3", "K4", "K5"]
