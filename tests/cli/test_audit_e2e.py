@@ -260,6 +260,11 @@ async def test_a_member_typing_audit_is_refused_and_a_coordinator_gets_the_repor
     assert "power level" in reply["body"]
     assert "org.samverkan.audit" not in reply
 
+    asked = await org.anna.send(org.room_id, "!audit --room Nowhere")
+    reply = (await org.anna.wait_reply(asked, resources))[0]["content"]
+    assert "no group called 'Nowhere'" in reply["body"]
+    assert "org.samverkan.audit" not in reply
+
     asked = await org.anna.send(org.room_id, "!audit")
     reply = (await org.anna.wait_reply(asked, resources, timeout=60))[0]["content"]
     summary = reply["org.samverkan.audit"]
