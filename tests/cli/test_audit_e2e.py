@@ -22,11 +22,13 @@ from typing import Any
 import pytest
 
 from bots.runtime import Runtime, make_runtime
+from bots.secaudit.auditlog import LOG_NS
 from messenger.config import Settings
 from messenger.deploy.audit.admin import SynapseAdmin
 from messenger.deploy.audit.auditor import Auditor, admin_for, probe_registration
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.errors import AuthError
+from messenger.ledgerbook import stored_entries
 from samverkan.cli import main
 from samverkan.context import create_store
 from tests.support import Member, OrgEnv, client_api
@@ -347,6 +349,10 @@ async def test_the_schedule_posts_once_per_period_across_a_restart(org: Org) -> 
     await start_at(org, settings, day + DAY_MS + 1000)  # the next day
     await org.anna.wait_until(lambda: posts(2), 90)
     assert len(scheduled_posts(org.anna, org.room_id, resources)) == 2
+    assert org.env.deployment
+    logged = await stored_entries(org.env.deployment.store, LOG_NS)
+    runs = [e for e in logged if e["data"]["trigger"] == "schedule"]
+    assert [e["actor"] for e in runs] == [resources, resources]
 
 
 async def test_an_audit_that_cannot_reach_its_homeserver_exits_2(
