@@ -14,6 +14,7 @@ BENCHMARKS = [
     ("Foundation: encrypted !ping round trip, cold start, RSS", ["bench.ping_bench"]),
     ("Events: RSVP reactions to card edits", ["bench.events_bench"]),
     ("Resources: requests with approvals, ledger verify", ["bench.resources_bench"]),
+    ("Projects: report over 200 × 10 milestones, card edit vs !ping", ["bench.projects_bench"]),
     ("Translation: detection, message-to-prompt latency", ["bench.translate_bench"]),
     ("Localization: round trips with !locale sv vs English", ["bench.locale_bench"]),
     ("TUI: 10,000-message room", ["bench.tui_bench"]),
