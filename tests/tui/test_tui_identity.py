@@ -16,7 +16,9 @@ from tui.screens.verify import VerifyScreen
 
 
 def problem_shown(app: Any) -> str:
-    return str(app.screen.query_one("#ask-recovery-problem", Static).render())
+    """The problem line of the recovery-key screen ("" while that screen is still mounting)."""
+    found = app.screen.query("#ask-recovery-problem")
+    return str(found.first(Static).render()) if found else ""
 
 
 async def submit(app: Any, pilot: Any, selector: str, text: str) -> None:
