@@ -85,16 +85,17 @@ def markdown(fig: Figures) -> str:
         out.append("No project figures have been recorded.")
     out += ["", "## Lessons learned", ""]
     out += [f"- {md_text(t)}" for t in fig.lessons] or ["No lesson was published in this period."]
-    out += [
-        "",
-        "## Check these figures",
-        "",
-        f"The resources ledger holds {fig.entries} signed entries; its head is "
-        f"`{fig.head}` and its Ed25519 key `{fig.key}`. Anyone given an export "
-        "(`samverkan ledger export FILE`) can verify every signature and recount: "
-        f"`samverkan ledger verify FILE --key {fig.key} --head {fig.head}`.",
-        "",
-    ]
+    out += ["", "## Check these figures", ""]
+    if fig.head:
+        out.append(
+            f"The resources ledger holds {fig.entries} signed entries; its head is "
+            f"`{fig.head}` and its Ed25519 key `{fig.key}`. Anyone given an export "
+            "(`samverkan ledger export FILE`) can verify every signature and recount: "
+            f"`samverkan ledger verify FILE --key {fig.key} --head {fig.head}`."
+        )
+    else:
+        out.append("The resources ledger has no entries yet: there is nothing to check.")
+    out.append("")
     return "\n".join(out)
 
 
