@@ -57,7 +57,7 @@ class Shelf:
             entry = await s.load_entry(reader, entry_id)
             if entry is None:
                 self.drop(entry_id)
-            else:
+            elif self.entries.get(entry_id) != entry:  # unchanged: keep the index as it is
                 self.put(entry)
         if settle:
             self._touched.clear()
