@@ -145,6 +145,15 @@ async def test_a_new_device_not_cross_signed_is_listed_by_user_and_device(
     org = cli_env
     data = await audit_json(org, capsys)
     assert data["exit"] == 1
+    # The JSON is a contract for scripts: these keys, in every finding too.
+    assert set(data) == {"version", "run_at", "clean", "counts", "findings", "log", "exit"}
+    assert data["version"] == 1
+    assert not data["clean"]
+    assert set(data["counts"]) == {"critical", "high", "medium", "low", "info"}
+    assert {tuple(sorted(f)) for f in data["findings"]} == {
+        ("code", "expected", "fix", "fixable", "message", "private", "room", "setting",
+         "severity", "subject", "value", "who"),
+    }  # fmt: skip
     assert not codes(data, "room."), codes(data, "room.")  # the rooms match the file
     devices = codes(data, "device.")
     listed = {(f["subject"], f["setting"]) for fs in devices.values() for f in fs}
