@@ -12,6 +12,7 @@ from bots.onboard.commands_onboard import OnboardGroup
 from messenger.botkit.commands import Arg, CommandError, command
 from messenger.botkit.context import Context
 from messenger.config import Group
+from messenger.errors import MessengerError
 from messenger.i18n import N_
 
 SKILLS_ARG = Arg(
@@ -84,7 +85,11 @@ class SkillCommands(OnboardGroup):
             group = await self.bot.group_of(room_id)
             if group is None:
                 continue
-            joined = {u for u, m in (await self.bot.rooms.members(room_id)).items() if m == "join"}
+            try:
+                members = await self.bot.rooms.members(room_id)
+            except MessengerError:
+                continue  # a room the bot cannot read now: nobody is found through it
+            joined = {u for u, m in members.items() if m == "join"}
             if user_id not in joined:
                 continue
             for other in joined:
