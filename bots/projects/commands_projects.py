@@ -28,6 +28,7 @@ from bots.projects.refs import card_key, on_card
 from bots.projects.render import card_html, card_text, list_line, metric_line, update_notice
 from messenger.botkit.commands import Arg, CommandError, Commands, Opt, command
 from messenger.botkit.context import Context, notice_content
+from messenger.botkit.shared import PROJECTS_NS, shared_key
 from messenger.i18n import N_
 from messenger.protocol.projects import ProjectStatus
 
@@ -105,7 +106,8 @@ class ProjectCommands(Commands["ProjectsBot"]):
             until=until,
             remind=remind or "weekly",
         )
-        await s.save_project(ctx.tx, p)  # dirty: its shared record is published after the batch
+        await s.save_project(ctx.tx, p)  # dirty: the card and shared record follow each change
+        await self.bot.shared_put(ctx.tx, PROJECTS_NS, shared_key(p.room, pid), p.shared())
         await self.bot.record(
             ctx, "project.create",
             {"project": pid, "room": p.room, "title": p.title, "owner": p.owner,

@@ -4,7 +4,6 @@ overdue milestones highlighted), built from the projects bot's cards; keys send 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -44,14 +43,6 @@ STATE_WORDS = {
 STATUS_STYLE = {"on-track": "green", "at-risk": "yellow", "off-track": "bold red"}
 
 
-@dataclass
-class Line:
-    """One table line: a project, or one of its milestones."""
-
-    row: Row[ProjectCard]
-    milestone: MilestoneInfo | None = None
-
-
 class Span:
     """The dates the Gantt covers, mapped to columns."""
 
@@ -77,10 +68,13 @@ class Span:
             cells[self.col(day)] = (glyph, style)
         now = self.col(self.today)
         cells[now] = ("│", "bold magenta") if cells[now][0] in "·━" else cells[now]
-        text = Text()
-        for glyph, style in cells:
-            text.append(glyph, style=style)
-        return text
+        runs: list[tuple[str, str]] = []
+        for glyph, style in cells:  # one span per run of a style: cheap to build and measure
+            if runs and runs[-1][1] == style:
+                runs[-1] = (runs[-1][0] + glyph, style)
+            else:
+                runs.append((glyph, style))
+        return Text.assemble(*runs)
 
 
 def mark(m: MilestoneInfo) -> tuple[str, str, str]:
@@ -100,7 +94,8 @@ def overdue_now(m: MilestoneInfo, today: str) -> MilestoneInfo:
 
 
 class ProjectsScreen(Screen[None]):
-    """Projects across all rooms; ``d`` marks a milestone done, ``u`` posts an update."""
+    """Projects across all rooms, and the milestones of the one under the cursor; ``d`` marks
+    a milestone done, ``u`` posts an update on the project."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", N_("Back")),
@@ -113,7 +108,9 @@ class ProjectsScreen(Screen[None]):
         super().__init__()
         self.client = client
         self.now_ms = now_ms
-        self.lines: list[Line] = []
+        self.rows: list[Row[ProjectCard]] = []
+        self.stones: list[MilestoneInfo] = []
+        self.span = Span([], self.today())
 
     @property
     def sv(self) -> SamverkanApp:
@@ -126,15 +123,20 @@ class ProjectsScreen(Screen[None]):
         yield Header()
         yield Static(id="span")
         yield DataTable(id="t-projects", cursor_type="row", zebra_stripes=True)
+        yield Static(id="stones-head")
+        yield DataTable(id="t-milestones", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         _ = self._
-        self.query_one(DataTable).add_columns(
+        self.query_one("#t-projects", DataTable).add_columns(
             "ID", _("Room"), _("Title"), _("Status"), _("Owner"), _("Due"), _("Timeline")
         )
+        self.query_one("#t-milestones", DataTable).add_columns(
+            "ID", _("Title"), _("Status"), _("Owner"), _("Due"), _("Timeline")
+        )
         self.refresh_board()
-        self.query_one(DataTable).focus()
+        self.query_one("#t-projects", DataTable).focus()
 
     def today(self) -> str:
         """Today (UTC) as the bot counts it."""
@@ -144,75 +146,90 @@ class ProjectsScreen(Screen[None]):
     def refresh_board(self) -> None:
         """Re-read every project from the client (called on each sync that touched the board)."""
         t, today, names = t_of(self), self.today(), self.client.display_name
-        rows = project_rows(self.client)
-        span = Span([r.data for r in rows], today)
+        self.rows = project_rows(self.client)
+        self.span = span = Span([r.data for r in self.rows], today)
         self.query_one("#span", Static).update(
             self._("Timeline from {first} to {last}; │ is today ({today}), ! is overdue").format(
                 first=span.first.isoformat(), last=span.last.isoformat(), today=today
             )
         )
-        table = self.query_one(DataTable)
+        table = self.query_one("#t-projects", DataTable)
         cursor = table.cursor_row
         table.clear()
-        self.lines = []
-        for row in rows:
+        for row in self.rows:
             card = row.data
-            stones = [overdue_now(m, today) for m in card.milestones]
-            style = STATUS_STYLE.get(card.status, "")
+            marks = [mark(overdue_now(m, today)) for m in card.milestones]
             table.add_row(
-                Text(card.id, style="bold"),
+                card.id,
                 self._room(row.room_id),
-                Text(excerpt(card.title, 30), style="bold"),
-                Text(word(t, STATUS_WORDS, card.status), style=style),
+                excerpt(card.title, 30),
+                Text(word(t, STATUS_WORDS, card.status), style=STATUS_STYLE.get(card.status, "")),
                 names(card.owner),
                 card.until,
-                span.bar(card.start, card.until, [mark(m) for m in stones]),
+                span.bar(card.start, card.until, marks),
             )
-            self.lines.append(Line(row))
-            for m in stones:
-                late = m.state == "overdue"
-                table.add_row(
-                    Text(f"  {m.id}", style="bold red" if late else ""),
-                    "",
-                    Text(excerpt(m.title, 30), style="bold red" if late else ""),
-                    Text(word(t, STATE_WORDS, m.state), style="bold red" if late else ""),
-                    names(m.owner),
-                    Text(m.due, style="bold red" if late else ""),
-                    span.bar(m.due, m.due, [mark(m)]),
-                )
-                self.lines.append(Line(row, m))
-        if self.lines:
-            table.move_cursor(row=min(cursor, len(self.lines) - 1))
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
+        self.show_milestones()
+
+    def show_milestones(self) -> None:
+        """The milestones of the project under the cursor, overdue ones in red."""
+        table = self.query_one("#t-milestones", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        project = self.project()
+        t, today, names = t_of(self), self.today(), self.client.display_name
+        self.stones = [overdue_now(m, today) for m in project.data.milestones] if project else []
+        head = ""
+        if project is not None:
+            head = self._("Milestones of {id} {title} (Tab moves here; d marks one done)").format(
+                id=project.data.id, title=project.data.title
+            )
+        self.query_one("#stones-head", Static).update(head)
+        for m in self.stones:
+            red = "bold red" if m.state == "overdue" else ""
+            table.add_row(
+                Text(m.id, style=red),
+                Text(excerpt(m.title, 40), style=red),
+                Text(word(t, STATE_WORDS, m.state), style=red),
+                names(m.owner),
+                Text(m.due, style=red),
+                self.span.bar(m.due, m.due, [mark(m)]),
+            )
+        if self.stones:
+            table.move_cursor(row=min(cursor, len(self.stones) - 1))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "t-projects":
+            self.show_milestones()
 
     def _room(self, room_id: str) -> str:
         info = self.client.info.get(room_id)
         return info.name if info else room_id
 
-    def current(self) -> Line | None:
-        """The line under the cursor."""
-        table = self.query_one(DataTable)
-        i = table.cursor_row
-        return self.lines[i] if self.lines and 0 <= i < len(self.lines) else None
+    def project(self) -> Row[ProjectCard] | None:
+        """The project under the cursor."""
+        i = self.query_one("#t-projects", DataTable).cursor_row
+        return self.rows[i] if self.rows and 0 <= i < len(self.rows) else None
 
     async def action_done(self) -> None:
-        line = self.current()
-        if line is None or line.milestone is None:
-            self.notify(self._("Pick a milestone line first (the indented M rows)."))
+        table = self.query_one("#t-milestones", DataTable)
+        i, row = table.cursor_row, self.project()
+        if not table.has_focus or row is None or not 0 <= i < len(self.stones):
+            self.notify(self._("Pick a milestone in the lower table first (Tab moves there)."))
             return
-        m = line.milestone
+        m = self.stones[i]
         if m.state.startswith("done"):
             self.notify(self._("{id} is already done.").format(id=m.id))
             return
-        await self.sv.send_command(
-            line.row.room_id, f"!milestone done {m.id}", line.row.thread_root
-        )
+        await self.sv.send_command(row.room_id, f"!milestone done {m.id}", row.thread_root)
         self.notify(self._("{command} sent").format(command=f"!milestone done {m.id}"))
 
     def action_update(self) -> None:
-        line = self.current()
-        if line is None:
+        row = self.project()
+        if row is None:
             return
-        card, row = line.row.data, line.row
+        card = row.data
 
         def answered(answer: str | None) -> None:
             if not answer:
@@ -239,12 +256,12 @@ class ProjectsScreen(Screen[None]):
         self.action_jump()
 
     def action_jump(self) -> None:
-        line = self.current()
-        if line is None:
+        row = self.project()
+        if row is None:
             return
-        self.sv.open_room(line.row.room_id)
+        self.sv.open_room(row.room_id)
         main = self.sv.main
-        root = self.client.timeline(line.row.room_id).get(line.row.thread_root)
+        root = self.client.timeline(row.room_id).get(row.thread_root)
         if main is not None and root is not None:
             main.open_thread(root)
 
