@@ -39,6 +39,7 @@ def _calendar(country: str, year: int, language: str | None) -> Any:
     return lib.country_holidays(country, years=year, language=language)
 
 
+@cache
 def name_language(country: str, lang: str) -> str | None:
     """The library's language for ``lang``'s readers of ``country``'s holidays: theirs if the
     library has it, else English, else the country's own."""
