@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,8 +26,6 @@ _LETTERS = (
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 """Combining marks (what NFKD splits off a letter with a diacritic)."""
 _WORD = re.compile(r"\w+")
-_NOT_WORD = frozenset(b" \x00\x01\x02")
-"""The bytes around a whole word in the corpus (words are joined by single spaces)."""
 _SPACE = re.compile(r"\s+")
 TITLE_WEIGHT, TAG_WEIGHT = 3, 2
 """How much more a word of the title or tags weighs than one in the text."""
@@ -84,67 +83,46 @@ class Hit:
 
 
 @dataclass
-class _Corpus:
-    """Every document's folded title, tags and text in one UTF-8 string, so finding a word
-    part runs in C over one byte a letter: ``\x00title\x01tags\x02text`` per document, in
-    ``ids`` order. (UTF-8 matches only at character boundaries: a whole character's bytes
-    never occur inside another's.)"""
+class _Vocabulary:
+    """Every indexed word, joined by newlines so a substring search runs in C."""
 
-    ids: list[str] = field(default_factory=list)
-    joined: bytes = b""
-    starts: list[int] = field(default_factory=list)  # where each document begins
-    ends: list[tuple[int, int, int]] = field(default_factory=list)  # its title, tags, text end
+    words: list[str] = field(default_factory=list)
+    joined: str = ""
+    starts: list[int] = field(default_factory=list)
 
     @classmethod
-    def of(cls, docs: dict[str, tuple[bytes, bytes, bytes]]) -> _Corpus:
-        corpus = cls()
-        parts: list[bytes] = []
-        pos = 0
-        for doc_id, (title, tags, text) in docs.items():
-            corpus.ids.append(doc_id)
-            corpus.starts.append(pos)
-            title_end = pos + 1 + len(title)
-            tags_end = title_end + 1 + len(tags)
-            pos = tags_end + 1 + len(text)
-            corpus.ends.append((title_end, tags_end, pos))
-            parts += (b"\x00", title, b"\x01", tags, b"\x02", text)
-        corpus.joined = b"".join(parts)
-        return corpus
+    def of(cls, words: Iterable[str]) -> _Vocabulary:
+        ordered = sorted(words)
+        starts, pos = [], 0
+        for w in ordered:
+            starts.append(pos)
+            pos += len(w) + 1
+        return cls(ordered, "\n".join(ordered), starts)
 
-    def weights(self, word: str) -> dict[str, float]:
-        """Each document containing ``part`` → its weight: occurrences in the title count
-        ``TITLE_WEIGHT`` times, in the tags ``TAG_WEIGHT`` times; a whole word once more half."""
-        found: dict[str, float] = {}
-        part = word.encode()
-        joined, count = self.joined, self.joined.count
-        i = joined.find(part)
+    def containing(self, part: str) -> set[str]:
+        """The words that contain ``part``."""
+        found: set[str] = set()
+        i = self.joined.find(part)
         while i != -1:
             n = bisect_right(self.starts, i) - 1
-            title_end, tags_end, end = self.ends[n]
-            start = self.starts[n]
-            weight = (
-                TITLE_WEIGHT * count(part, start, title_end)
-                + TAG_WEIGHT * count(part, title_end, tags_end)
-                + count(part, tags_end, end)
-            )
-            after = i + len(part)
-            whole = joined[i - 1] in _NOT_WORD and (after >= end or joined[after] in _NOT_WORD)
-            found[self.ids[n]] = weight * (1.5 if whole else 1.0)
-            i = joined.find(part, end)
+            found.add(self.words[n])
+            i = self.joined.find(part, self.starts[n] + len(self.words[n]))
         return found
 
 
 class TextIndex:
-    """Documents (title, tags, text), folded, searched for folded word parts.
+    """Documents (title, tags, text) → weighted word postings; search by folded substrings.
 
     A document matching more query words ranks first; among equals, the score sums per query
-    word its idf times a saturated weight of its occurrences (in the title three times, in
-    the tags twice; half again when the first one is a whole word, not part of a compound).
+    word its idf times a saturated weight of the words containing it (title words count
+    three times, tags twice; a whole-word match more than a part of a compound).
     """
 
     def __init__(self) -> None:
-        self._docs: dict[str, tuple[bytes, bytes, bytes]] = {}
-        self._corpus: _Corpus | None = None
+        self._postings: dict[str, dict[str, int]] = {}
+        self._docs: dict[str, list[str]] = {}
+        self._vocab: _Vocabulary | None = None
+        self._cache: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -154,23 +132,58 @@ class TextIndex:
 
     def add(self, doc_id: str, *, title: str, text: str, tags: Iterable[str] = ()) -> None:
         """Index (or re-index) one document."""
-        self._docs[doc_id] = (_flat(title), _flat(" ".join(tags)), _flat(text))
-        self._corpus = None
+        if doc_id in self._docs:
+            self.remove(doc_id)
+        weights: Counter[str] = Counter(terms(text))
+        for word in terms(" ".join(tags)):
+            weights[word] += TAG_WEIGHT
+        for word in terms(title):
+            weights[word] += TITLE_WEIGHT
+        known = len(self._postings)
+        posting_of = self._postings.setdefault
+        for word, weight in weights.items():
+            posting_of(word, {})[doc_id] = weight
+        if len(self._postings) != known:
+            self._vocab = None
+        self._docs[doc_id] = list(weights)
+        self._cache.clear()
 
     def remove(self, doc_id: str) -> None:
         """Forget one document (nothing if it is not indexed)."""
-        if self._docs.pop(doc_id, None) is not None:
-            self._corpus = None
+        for word in self._docs.pop(doc_id, []):
+            posting = self._postings.get(word)
+            if posting is None:
+                continue
+            posting.pop(doc_id, None)
+            if not posting:
+                del self._postings[word]
+                self._vocab = None
+        self._cache.clear()
+
+    def _words_containing(self, part: str) -> set[str]:
+        found = self._cache.get(part)
+        if found is None:
+            if self._vocab is None:
+                self._vocab = _Vocabulary.of(self._postings)
+            found = self._cache[part] = self._vocab.containing(part)
+        return found
 
     def rank(self, query: list[str]) -> dict[str, float]:
         """Every document matching a folded ``query`` word → its rank: the number of query
         words it matches (the integer part, times ``PER_WORD``) plus its score."""
-        if self._corpus is None:
-            self._corpus = _Corpus.of(self._docs)
         total = max(len(self._docs), 1)
         rank: dict[str, float] = {}
         for part in query:
-            per_doc = self._corpus.weights(part)
+            words = self._words_containing(part)
+            per_doc: dict[str, float]
+            if len(words) == 1 and part in words:  # one whole word: its posting as it is
+                per_doc = {d: w * 1.5 for d, w in self._postings[part].items()}
+            else:
+                per_doc = {}
+                for word in words:
+                    whole = 1.5 if word == part else 1.0
+                    for doc, n in self._postings[word].items():
+                        per_doc[doc] = per_doc.get(doc, 0.0) + n * whole
             if not per_doc:
                 continue
             idf = math.log(1 + total / len(per_doc))
@@ -193,8 +206,3 @@ class TextIndex:
         else:
             best = heapq.nlargest(limit, rank, key=rank.__getitem__)
         return [Hit(d, int(rank[d] // PER_WORD), rank[d] % PER_WORD) for d in best]
-
-
-def _flat(text: str) -> bytes:
-    """Folded words, one space between them, in UTF-8."""
-    return " ".join(_WORD.findall(fold(text))).encode()
