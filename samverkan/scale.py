@@ -2,8 +2,10 @@
 and workers behind nginx) for development, and ``make scale-test``, which starts it, runs the
 tests that matter against it and stops every process it started.
 
-- ``up [--data DIR]``: start it (in DIR/homeserver) and keep it running until SIGINT/SIGTERM;
-  point an organisation file's ``[homeserver] url`` at the URL it prints.
+- ``up [--data DIR] [--config org.toml]``: start it (in DIR/homeserver) and keep it running
+  until SIGINT/SIGTERM; with ``--config``, register the organisation's bot and service
+  accounts on it first (kept in $SAMVERKAN_HOME), so that ``samverkan up`` with
+  ``[homeserver] url`` set to the URL it prints runs the bots against it.
 - ``test [--data DIR] [--bench SIZES] [-- PYTEST ARGS]``: a fresh deployment in DIR/homeserver,
   then the routing, exactly-once, E2EE-scenario and soak tests with
   ``SAMVERKAN_TEST_SCALED=DIR/homeserver`` (the test fixture then uses it instead of an
@@ -21,8 +23,11 @@ import signal
 import sys
 from pathlib import Path
 
+from messenger.config import Settings, load_org
+from messenger.deploy.deployment import Deployment
 from messenger.deploy.scaled import ScaledSynapse
-from messenger.errors import HomeserverError
+from messenger.errors import MessengerError
+from samverkan.context import passphrase
 
 DEFAULT_DATA = Path(".samverkan-scale")
 TESTS = [
@@ -79,8 +84,37 @@ async def test(work: Path, bench: str | None, pytest_args: list[str]) -> int:
         print(f"stopped every process of {hs.root}", flush=True)
 
 
-async def up(work: Path) -> int:
-    """Start (or reuse) the deployment in ``work/homeserver``; stop it on SIGINT/SIGTERM."""
+def org_settings(config: Path) -> Settings:
+    """The organisation file with $SAMVERKAN_HOME and its passphrase (asked if not set)."""
+    from pydantic import SecretStr
+
+    home = Path(os.environ.get("SAMVERKAN_HOME", ".samverkan")).absolute()
+    fast = os.environ.get("SAMVERKAN_FAST_KDF") == "1"
+    org = load_org(config)
+    return Settings(home=home, passphrase=SecretStr(passphrase()), org=org, fast_kdf=fast)
+
+
+async def register_accounts(hs: ScaledSynapse, settings: Settings, config: Path) -> None:
+    """Register the organisation's bot and service accounts on ``hs`` (its shared secret) and
+    keep their passwords in $SAMVERKAN_HOME, as ``samverkan up`` does on its embedded server:
+    then ``samverkan up`` with ``[homeserver] url`` set to ``hs.url`` runs the bots there."""
+    org = settings.org
+    deployment = await Deployment.open(settings, hs)  # type: ignore[arg-type]
+    try:
+        for bot in org.bot_user_ids().values():
+            await deployment.ensure_account(bot)
+        await deployment.ensure_account(org.service_user_id(), admin=True)
+    finally:
+        await deployment.close()
+    print(f"accounts of {config} registered, kept in {settings.home}", flush=True)
+    if org.homeserver.url != hs.url:
+        print(f'set [homeserver] url = "{hs.url}" in {config}', flush=True)
+    print(f"then: SAMVERKAN_HOME={settings.home} samverkan up --config {config}", flush=True)
+
+
+async def up(work: Path, config: Path | None, settings: Settings | None) -> int:
+    """Start (or reuse) the deployment in ``work/homeserver`` (and register the accounts of
+    the organisation file ``config`` on it); stop it on SIGINT/SIGTERM."""
     hs = ScaledSynapse.create(work / "homeserver")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -89,6 +123,8 @@ async def up(work: Path) -> int:
     try:
         await hs.start()
         show(hs)
+        if config and settings:
+            await register_accounts(hs, settings, config)
         print("running until Ctrl-C", flush=True)
         await stop.wait()
     finally:
@@ -105,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument(
             "--data", type=Path, default=DEFAULT_DATA, help="its directory (default %(default)s)"
         )
+    sub.choices["up"].add_argument(
+        "--config", type=Path, help="register this organisation's bot and service accounts"
+    )
     sub.choices["test"].add_argument(
         "--bench", metavar="SIZES", help="then the scaling bench at these room counts (10,100)"
     )
@@ -113,9 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data.absolute()
     try:
         if args.command == "up":
-            return asyncio.run(up(data))
+            settings = org_settings(args.config) if args.config else None
+            return asyncio.run(up(data, args.config, settings))
         return asyncio.run(test(data, args.bench, args.pytest_args))
-    except HomeserverError as e:
+    except MessengerError as e:
         print(f"scaled homeserver: {e}", file=sys.stderr)
         return 2
 
