@@ -17,6 +17,7 @@ BENCHMARKS = [
     ("Projects: report over 200 × 10 milestones, card edit vs !ping", ["bench.projects_bench"]),
     ("Translation: detection, message-to-prompt latency", ["bench.translate_bench"]),
     ("Localization: round trips with !locale sv vs English", ["bench.locale_bench"]),
+    ("Library: rebuild and search of 10,000 entries, !kb search vs !ping", ["bench.library_bench"]),
     ("TUI: 10,000-message room", ["bench.tui_bench"]),
     ("Vault: seal/open throughput vs raw SecretBox, Argon2id cost", ["bench.vault_bench"]),
     ("Scaling: one runtime in 10, 100, 500 rooms", ["bench.scaling_bench"]),

@@ -8,6 +8,7 @@ from tests.bots.library.support import (
     CARD_KEY,
     SEARCH_KEY,
     ask,
+    cards,
     hit_ids,
     is_error,
     library_org,
@@ -131,3 +132,22 @@ async def test_share_edit_remove_and_permissions(org_env: OrgEnv, member_factory
         "!kb list --type x",
     ):
         assert is_error(await ask(alice, a, lib.bot, bad)), bad
+
+
+async def test_a_partnership_entry_shared_with_partners(org_env: OrgEnv, member_factory) -> None:
+    lib = await library_org(org_env, member_factory, partnership=True)
+    a, c = lib.rooms["A"], lib.rooms["C"]
+    anna, alice, bob = (lib.people[n] for n in ("anna", "alice", "bob"))
+    await ask(alice, a, lib.bot, '!kb add "Nakuru" --type case Ungdomsvalget i Nakuru.')
+    assert hit_ids(await ask(bob, c, lib.bot, "!kb search nakuru")) == []
+    shared = await ask(anna, a, lib.bot, "!kb share K1 --partners")
+    assert not is_error(shared), shared["body"]
+    assert "partners" in shared["body"]
+    assert hit_ids(await ask(bob, c, lib.bot, "!kb search nakuru")) == ["K1"]
+
+    async def card_says_partners() -> bool:
+        return any(c["id"] == "K1" and c["scope"] == "partners" for c in cards(alice, a, lib.bot))
+
+    await alice.wait_until(card_says_partners)  # the card was edited in place
+    assert not is_error(await ask(anna, a, lib.bot, "!kb share K1 --room"))
+    assert hit_ids(await ask(bob, c, lib.bot, "!kb search nakuru")) == []
