@@ -1,19 +1,30 @@
-"""Provides what the benchmarks share: a private Synapse, people, percentiles, RSS."""
+"""Provides what the benchmarks share: a private Synapse, people, the bare nio echo bot (the
+floor every bot number is a ratio to), bot processes, percentiles, RSS, CPU and load."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import resource
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MatrixRoom, RoomMessageText
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.deploy.scaled import ScaledSynapse
 from tests.support import Member, OrgEnv
+
+ROOT = Path(__file__).resolve().parents[1]
+ECHOED = frozenset({"!ping", "!tz"})
+"""The commands the echo bot answers (the ones the benchmarks send)."""
 
 
 def pct(values: list[float], p: float) -> float:
@@ -30,6 +41,23 @@ def peak_rss_mb(pid: int | None = None) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s(pid: int | None) -> float:
+    """CPU time (user + system) a process has used so far, in seconds (0 if unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 min): numbers on a busy machine are noisy."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def summary(name: str, ms: list[float]) -> str:
@@ -87,3 +115,96 @@ async def bench_env() -> AsyncIterator[Bench]:
             for m in env.members:
                 await m.close()
             await hs.stop()
+
+
+class EchoBot:
+    """A bare nio client answering ``!ping``/``!tz`` with an encrypted threaded notice: what a
+    bot costs at the least (no filter, no store, no exactly-once). It joins every room it is
+    invited to, and answers only while ``answering`` is set."""
+
+    def __init__(self, url: str, user_id: str, store: Path) -> None:
+        store.mkdir(parents=True, exist_ok=True)
+        self.user_id = user_id
+        self.client = AsyncClient(
+            url,
+            user_id,
+            store_path=str(store),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
+        )
+        self.answering = asyncio.Event()
+        self._task: asyncio.Task[Any] | None = None
+
+    async def start(self, password: str) -> None:
+        """Log in, take the first sync, and keep syncing in the background."""
+        await self.client.login(password)
+        self.client.add_event_callback(self._on_text, RoomMessageText)
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
+        await self.client.sync(timeout=0, full_state=True)
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=30000))
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == self.user_id and event.membership == "invite":
+            await self.client.join(room.room_id)
+
+    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.body in ECHOED and event.sender != self.user_id and self.answering.is_set():
+            relates = {
+                "rel_type": "m.thread",
+                "event_id": event.event_id,
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": event.event_id},
+            }
+            await self.client.room_send(
+                room.room_id,
+                "m.room.message",
+                {"msgtype": "m.notice", "body": "pong", "m.relates_to": relates},
+                ignore_unverified_devices=True,
+                tx_id=uuid.uuid4().hex,
+            )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task}, timeout=10)
+        await self.client.close()
+
+
+async def bot_process(
+    org_file: Path, home: Path, bots: list[str] | None = None
+) -> asyncio.subprocess.Process:
+    """``samverkan up`` (with ``--bots`` when given) as a child process."""
+    env = {
+        **os.environ,
+        "SAMVERKAN_HOME": str(home),
+        "SAMVERKAN_PASSPHRASE": "test passphrase",
+        "SAMVERKAN_FAST_KDF": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    extra = ["--bots", ",".join(bots)] if bots else []
+    profile = os.environ.get("SAMVERKAN_BENCH_PROFILE")  # pyinstrument's report goes there
+    runner = (
+        ["-m", "pyinstrument", "-r", "pstats", "-o", f"{profile}.{time.time_ns()}"]
+        if profile
+        else []
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        *runner,
+        "-m",
+        "samverkan",
+        "up",
+        "--config",
+        str(org_file),
+        *extra,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def server_turnaround_ms(member: Member, command_id: str, reply: dict[str, Any]) -> float | None:
+    """The homeserver's clock from a command to its reply (None if the command is not seen)."""
+    sent = next((e for _r, e in reversed(member.events) if e.event_id == command_id), None)
+    if sent is None:
+        return None
+    return float(reply["origin_server_ts"] - sent.server_timestamp)

@@ -1,173 +1,179 @@
-"""Provides the foundation benchmark: encrypted ``!ping`` round trip vs a bare nio echo client.
+"""Provides the foundation benchmark: a command in a real organisation room vs a bare nio echo bot.
 
-Run: ``python -m bench.ping_bench [--rounds 200] [--rooms 20]``. A member's nio client sends
-an encrypted command and waits until it has decrypted the threaded answer. The same round
-trip is measured against a bare nio client that answers every ``!ping`` (the baseline), on
-the same Synapse in the same run. Also: cold start of a provisioned bot process in N rooms
-to its first answered command, and that process's peak RSS.
+Run: ``python -m bench.ping_bench [--rounds 200] [--rooms 20]``. The organisation is
+provisioned as in production: every bot (events, resources, translate) runs in one
+``samverkan up`` process and sits in the working group's room with its usual members (a
+coordinator and two members). A member sends an encrypted ``!tz`` (one bot answers) and
+waits until it has decrypted the threaded answer; the same member does the same round trip
+with a bare nio echo bot in a room of its own, in alternating blocks in the same run (the
+floor). Also: ``!ping``, which all three bots answer; the homeserver's own turnaround (its
+clock, command → reply); Synapse's CPU per command (from /proc); cold start of the process in
+N rooms to its first answer; and the process's peak RSS with the language detector loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import sys
 import time
-import uuid
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText
-
-from bench.common import Bench, bench_env, pct, peak_rss_mb, summary
+from bench.common import (
+    Bench,
+    EchoBot,
+    bench_env,
+    bot_process,
+    cpu_s,
+    loadavg,
+    pct,
+    peak_rss_mb,
+    server_turnaround_ms,
+    summary,
+)
 from tests.support import Member
 
-ROOT = Path(__file__).resolve().parents[1]
+BLOCK = 10
+"""Round trips per block; bot and echo blocks alternate (ABBA) so load drifts hit both."""
 
 
-async def round_trips(member: Member, room_id: str, responder: str, rounds: int) -> list[float]:
-    """Send ``!ping`` ``rounds`` times; ms until the responder's decrypted answer arrived."""
-    out = []
-    for _ in range(rounds):
+@dataclass
+class Series:
+    """Round trips of one kind: client-side ms, the homeserver's turnaround, Synapse CPU."""
+
+    ms: list[float] = field(default_factory=list)
+    turnaround: list[float] = field(default_factory=list)
+    synapse_cpu_s: float = 0.0
+
+    def cpu_ms_per_command(self) -> float:
+        return self.synapse_cpu_s / max(1, len(self.ms)) * 1000
+
+
+async def rounds_into(
+    series: Series,
+    bench: Bench,
+    member: Member,
+    room_id: str,
+    command: str,
+    responder: str | None,
+    n: int,
+    answers: int = 1,
+) -> None:
+    """``n`` round trips of ``command``; each waits for ``answers`` decrypted replies."""
+    pid = bench.synapse.pid
+    cpu0 = cpu_s(pid)
+    for _ in range(n):
         t0 = time.perf_counter()
-        sent = await member.send(room_id, "!ping")
-        await member.wait_reply(sent, sender=responder, timeout=60)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-async def echo_client(
-    bench: Bench, room_id: str, user_id: str, password: str, enabled: asyncio.Event
-) -> tuple[AsyncClient, asyncio.Task[Any]]:
-    """A bare nio client answering ``!ping`` with an encrypted threaded notice."""
-    client = AsyncClient(
-        bench.synapse.url,
-        user_id,
-        store_path=str(bench.tmp / "echo"),
-        config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
-    )
-    (bench.tmp / "echo").mkdir(exist_ok=True)
-    await client.login(password)
-    await client.join(room_id)
-    await client.sync(timeout=0, full_state=True)
-
-    async def on_text(room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.body == "!ping" and event.sender != user_id and enabled.is_set():
-            relates = {
-                "rel_type": "m.thread",
-                "event_id": event.event_id,
-                "is_falling_back": True,
-                "m.in_reply_to": {"event_id": event.event_id},
-            }
-            await client.room_send(
-                room.room_id,
-                "m.room.message",
-                {"msgtype": "m.notice", "body": "pong", "m.relates_to": relates},
-                ignore_unverified_devices=True,
-                tx_id=uuid.uuid4().hex,
-            )
-
-    client.add_event_callback(on_text, RoomMessageText)  # type: ignore[arg-type]
-    return client, asyncio.create_task(client.sync_forever(timeout=30000))
-
-
-async def bot_process(org_file: Path, home: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "SAMVERKAN_HOME": str(home),
-        "SAMVERKAN_PASSPHRASE": "test passphrase",
-        "SAMVERKAN_FAST_KDF": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "samverkan",
-        "up",
-        "--config",
-        str(org_file),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+        sent = await member.send(room_id, command)
+        replies = await member.wait_reply(sent, sender=responder, count=answers, timeout=60)
+        series.ms.append((time.perf_counter() - t0) * 1000)
+        last = max(replies, key=lambda r: r["origin_server_ts"])
+        turn = server_turnaround_ms(member, sent, last)
+        if turn is not None:
+            series.turnaround.append(turn)
+    series.synapse_cpu_s += cpu_s(pid) - cpu0
 
 
 async def main(rounds: int, rooms: int) -> None:
     async with bench_env() as bench:
         org = bench.org()
         person, pw = await bench.user("member")
+        coord, _ = await bench.user("coord")
+        other, _ = await bench.user("member")
         echo_id, echo_pw = await bench.user("echo")
-        groups = "".join(
-            f'\n[[working_group]]\nname = "Group {i}"\nmembers = ["{person}", "{echo_id}"]\n'
-            for i in range(rooms)
+        groups = (
+            f'\n[[working_group]]\nname = "Group 0"\ncoordinators = ["{coord}"]\n'
+            f'members = ["{person}", "{other}"]\n'
         )
-        settings = org.write_org(groups, enabled=["events"])
-        text = org.org_text.replace(
-            "[homeserver]\n", f'[homeserver]\nurl = "{bench.synapse.url}"\n'
+        groups += "".join(
+            f'\n[[working_group]]\nname = "Group {i}"\nmembers = ["{person}"]\n'
+            for i in range(1, rooms)
         )
+        settings = org.write_org(groups)
         org_file = bench.tmp / "org.toml"
-        org_file.write_text(text)
+        org_file.write_text(
+            org.org_text.replace("[homeserver]\n", f'[homeserver]\nurl = "{bench.synapse.url}"\n')
+        )
         report = await org.apply(settings)
         assert not report.failed, report.failed
         room_id = await org.room_id("group-0")
-        bot_id = settings.org.bot_user_ids()["events"]
+        bots = settings.org.bot_user_ids()
         member = await bench.member(person, pw)
         await member.wait_joined(room_id)
-        answering = asyncio.Event()
-        client, task = await echo_client(bench, room_id, echo_id, echo_pw, answering)
 
-        async def echo_joined() -> bool:
-            room = member.client.rooms.get(room_id)
-            return bool(room) and echo_id in room.users and echo_id not in room.invited_users
-
-        await member.wait_until(echo_joined, 60)
+        echo = EchoBot(bench.synapse.url, echo_id, bench.tmp / "echo")
+        await echo.start(echo_pw)
+        made = await member.client.room_create(
+            name="echo",
+            invite=[echo_id],
+            initial_state=[
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            ],
+        )
+        echo_room = made.room_id
+        await member.wait_all_joined([echo_room], {echo_id}, 60)
 
         t0 = time.perf_counter()
         proc = await bot_process(org_file, org.home)
-
-        async def bot_joined() -> bool:
-            room = member.client.rooms.get(room_id)
-            return bool(room) and bot_id in room.users and bot_id not in room.invited_users
-
-        await member.wait_until(bot_joined, 180)
-        first = await member.send(room_id, "!ping")
-        await member.wait_reply(first, sender=bot_id, timeout=180)
+        await member.wait_all_joined([room_id], set(bots.values()), 180)
+        first = await member.send(room_id, "!tz")
+        await member.wait_reply(first, sender=bots["events"], timeout=180)
         cold_first = time.perf_counter() - t0
+        # The translation bot loads its language detector on the first plain message.
+        await member.send(room_id, "Hej allihopa, vi ses på mötet i morgon bitti.")
 
-        await round_trips(member, room_id, bot_id, 5)  # warm up
-        bot_ms = await round_trips(member, room_id, bot_id, rounds)
+        echo.answering.set()
+        tz, floor, ping = Series(), Series(), Series()
+        await rounds_into(Series(), bench, member, room_id, "!tz", bots["events"], 5)
+        await rounds_into(Series(), bench, member, echo_room, "!tz", echo_id, 5)
+        for i in range(0, rounds, BLOCK):
+            n = min(BLOCK, rounds - i)
+            order = [(tz, room_id, bots["events"]), (floor, echo_room, echo_id)]
+            for series, room, who in order if i // BLOCK % 2 == 0 else order[::-1]:
+                await rounds_into(series, bench, member, room, "!tz", who, n)
+        await rounds_into(ping, bench, member, room_id, "!ping", None, max(10, rounds // 4), 3)
         rss = peak_rss_mb(proc.pid)
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
 
         t1 = time.perf_counter()
         proc = await bot_process(org_file, org.home)
-        again = await member.send(room_id, "!ping")
-        await member.wait_reply(again, sender=bot_id, timeout=180)
+        again = await member.send(room_id, "!tz")
+        await member.wait_reply(again, sender=bots["events"], timeout=180)
         cold = time.perf_counter() - t1
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
-
-        answering.set()
-        await round_trips(member, room_id, echo_id, 5)
-
-        base_ms = await round_trips(member, room_id, echo_id, rounds)
-        task.cancel()
-        await client.close()
+        await echo.close()
         await org.close()
 
-        print(f"# encrypted !ping round trip, {rounds} commands, member decrypts the answer")
-        print(summary("bot (samverkan up, events bot)", bot_ms))
-        print(summary("bare nio echo client (baseline)", base_ms))
-        for p in (50, 95, 99):
-            print(f"ratio p{p}: {pct(bot_ms, p) / pct(base_ms, p):.2f}")
         print(
-            f"cold start to first answer, provisioned bot in {rooms} rooms: {cold:.2f} s "
+            f"# encrypted round trips in a provisioned organisation room (3 bots, coordinator, "
+            f"2 members), {rounds} each, alternating blocks of {BLOCK}; load {loadavg()}"
+        )
+        print(summary("!tz, events bot (samverkan up, all bots)", tz.ms))
+        print(summary("!tz, bare nio echo bot, own room (floor)", floor.ms))
+        for p in (50, 95, 99):
+            print(f"ratio p{p}: {pct(tz.ms, p) / pct(floor.ms, p):.2f}")
+        print(
+            f"homeserver clock, command → reply: bot p50 {pct(tz.turnaround, 50):.0f} ms, "
+            f"echo p50 {pct(floor.turnaround, 50):.0f} ms"
+        )
+        print(
+            f"Synapse CPU per command: bot {tz.cpu_ms_per_command():.1f} ms, "
+            f"echo {floor.cpu_ms_per_command():.1f} ms "
+            f"(ratio {tz.cpu_ms_per_command() / max(0.01, floor.cpu_ms_per_command()):.2f})"
+        )
+        print(summary("!ping, all three bots answer", ping.ms))
+        print(f"ratio p50 !ping (3 answers) / floor: {pct(ping.ms, 50) / pct(floor.ms, 50):.2f}")
+        print(
+            f"cold start to first answer, 3 bots in {rooms} rooms: {cold:.2f} s "
             f"(first ever start incl. login and cross-signing bootstrap: {cold_first:.2f} s)"
         )
-        print(f"bot process peak RSS: {rss:.0f} MB")
+        print(f"bot process peak RSS (language detector loaded): {rss:.0f} MB")
         print(f"undecryptable events seen by the member: {len(member.undecryptable())}")
 
 

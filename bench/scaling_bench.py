@@ -1,12 +1,19 @@
-"""Provides the scaling series: one bot runtime in 10, 100 and 500 rooms.
+"""Provides the scaling series: the bots in 10, 100 and 500 rooms against a bare nio echo bot.
 
 Run: ``python -m bench.scaling_bench [--sizes 10,100,500] [--commands 300]`` (or set
-``SAMVERKAN_BENCH_SIZES=10,100``). For each size: cold start of a provisioned runtime to its
-first answer, throughput of ``!ping`` commands spread over every room (sent ``IN_FLIGHT`` at a
-time, until every decrypted answer arrived), where a command's time went, and the runtime's
-peak RSS. The ceiling is what Synapse alone sustains in the same run: the same member sending
-the same number of encrypted messages the same way, with nobody answering. Rooms are
-provisioned ``PROVISION_PARALLEL`` at a time by the service account (the space first).
+``SAMVERKAN_BENCH_SIZES=10,100``). For each size an organisation with every bot (events,
+resources, translate) is provisioned; one member and a bare nio echo bot are in every room.
+Series, in the same rooms, each sending ``!tz`` (one bot answers) spread over every room,
+``IN_FLIGHT`` at a time, until every decrypted answer arrived:
+
+- the bots in one ``samverkan up`` process;
+- the bare nio echo bot answering the same commands (the bots stopped): the floor;
+- the bots in three processes (``samverkan up --bots events`` and so on);
+- Synapse alone: the same member sending as many encrypted messages, nobody answering.
+
+For each: commands/s, where a command's time went, and Synapse's CPU per command (from
+/proc of the Synapse process: the cost that bounds one machine). Also the cold start of the
+one-process runtime to its first answer, and its peak RSS with the language detector loaded.
 """
 
 from __future__ import annotations
@@ -15,26 +22,35 @@ import argparse
 import asyncio
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, pct, peak_rss_mb
+from bench.common import (
+    Bench,
+    EchoBot,
+    bench_env,
+    bot_process,
+    cpu_s,
+    loadavg,
+    pct,
+    peak_rss_mb,
+    server_turnaround_ms,
+)
 from messenger.deploy.provision import Provisioner
 from tests.support import Member, OrgEnv
 
-ROOT = Path(__file__).resolve().parents[1]
 IN_FLIGHT = 20
 PROVISION_PARALLEL = 8
+BOTS = ["events", "resources", "translate"]
 
 
 @dataclass
 class Blast:
-    """One series: the rate, and where a command's time went (ms)."""
+    """One series: the rate, where a command's time went (ms), Synapse's CPU per command."""
 
     rate: float = 0.0
+    synapse_ms: float = 0.0
     send_ms: list[float] = field(default_factory=list)  # the member's PUT until answered
     answer_ms: list[float] = field(default_factory=list)  # sent until the reply decrypted
     turnaround_ms: list[float] = field(default_factory=list)  # server clock: command → reply
@@ -45,38 +61,40 @@ class Blast:
         if self.answer_ms:
             text += (
                 f"; sent→answer decrypted p50 {pct(self.answer_ms, 50):.0f} "
-                f"p95 {pct(self.answer_ms, 95):.0f} ms"
+                f"p95 {pct(self.answer_ms, 95):.0f} p99 {pct(self.answer_ms, 99):.0f} ms"
             )
         if self.turnaround_ms:
             text += (
                 f"; server clock command→reply p50 {pct(self.turnaround_ms, 50):.0f} "
                 f"p95 {pct(self.turnaround_ms, 95):.0f} ms"
             )
-        return text
+        return text + f"; Synapse CPU {self.synapse_ms:.1f} ms per command"
 
 
-async def blast(member: Member, rooms: list[str], n: int, bot: str | None) -> Blast:
+async def blast(bench: Bench, member: Member, rooms: list[str], n: int, bot: str | None) -> Blast:
     """Send ``n`` messages across ``rooms`` (IN_FLIGHT at a time); per second until done."""
     sem = asyncio.Semaphore(IN_FLIGHT)
     out = Blast()
-    t0 = time.perf_counter()
+    pid = bench.synapse.pid
+    cpu0, t0 = cpu_s(pid), time.perf_counter()
 
     async def one(i: int) -> None:
         async with sem:
             t1 = time.perf_counter()
-            event_id = await member.send(rooms[i % len(rooms)], "!ping" if bot else f"plain {i}")
+            event_id = await member.send(rooms[i % len(rooms)], "!tz" if bot else f"plain {i}")
             t2 = time.perf_counter()
             out.send_ms.append((t2 - t1) * 1000)
             if not bot:
                 return
             reply = (await member.wait_reply(event_id, sender=bot, timeout=300))[0]
             out.answer_ms.append((time.perf_counter() - t2) * 1000)
-            sent = next((e for _r, e in reversed(member.events) if e.event_id == event_id), None)
-            if sent is not None:
-                out.turnaround_ms.append(reply["origin_server_ts"] - sent.server_timestamp)
+            turn = server_turnaround_ms(member, event_id, reply)
+            if turn is not None:
+                out.turnaround_ms.append(turn)
 
     await asyncio.gather(*(one(i) for i in range(n)))
     out.rate = n / (time.perf_counter() - t0)
+    out.synapse_ms = (cpu_s(pid) - cpu0) / n * 1000
     return out
 
 
@@ -101,23 +119,34 @@ async def provision(org: OrgEnv, settings: Any, n: int) -> list[str]:
         await service.close()
 
 
+async def stop(*procs: asyncio.subprocess.Process) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        await proc.wait()
+
+
 async def one_size(rooms_n: int, commands: int) -> str:
     async with bench_env() as bench:
         org = bench.org()
         person, pw = await bench.user("member")
+        echo_id, echo_pw = await bench.user("echo")
         groups = "".join(
-            f'\n[[working_group]]\nname = "Room {i}"\nmembers = ["{person}"]\n'
+            f'\n[[working_group]]\nname = "Room {i}"\nmembers = ["{person}", "{echo_id}"]\n'
             for i in range(rooms_n)
         )
-        settings = org.write_org(groups, enabled=["events"])
+        settings = org.write_org(groups)
         org_file = bench.tmp / "org.toml"
         org_file.write_text(
             org.org_text.replace("[homeserver]\n", f'[homeserver]\nurl = "{bench.synapse.url}"\n')
         )
         t_prov = time.perf_counter()
         rooms = await provision(org, settings, rooms_n)
-        bot = settings.org.bot_user_ids()["events"]
+        bots = settings.org.bot_user_ids()
+        bot = bots["events"]
         member = await bench.member(person, pw)
+        echo = EchoBot(bench.synapse.url, echo_id, bench.tmp / "echo")
+        await echo.start(echo_pw)
         sem = asyncio.Semaphore(PROVISION_PARALLEL)
 
         async def join(room_id: str) -> None:
@@ -125,70 +154,69 @@ async def one_size(rooms_n: int, commands: int) -> str:
                 await member.client.join(room_id)
 
         await asyncio.gather(*(join(r) for r in rooms))
-
-        async def member_joined_all() -> bool:
-            return all(
-                r in member.client.rooms and person in member.client.rooms[r].users for r in rooms
-            )
-
-        await member.wait_until(member_joined_all, 900)
+        await member.wait_all_joined(rooms, {person, echo_id}, 900)
         provision_s = time.perf_counter() - t_prov
-        env = {
-            **os.environ,
-            "SAMVERKAN_HOME": str(org.home),
-            "SAMVERKAN_PASSPHRASE": "test passphrase",
-            "SAMVERKAN_FAST_KDF": "1",
-            "PYTHONPATH": str(ROOT),
-        }
-        cmd = [sys.executable, "-m", "samverkan", "up", "--config", str(org_file)]
+
         t_join = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-
-        async def joined_all() -> bool:
-            return all(
-                bot in member.client.rooms[r].users
-                and bot not in member.client.rooms[r].invited_users
-                for r in rooms
-                if r in member.client.rooms
-            )
-
-        await member.wait_until(joined_all, 900)
+        proc = await bot_process(org_file, org.home)
+        await member.wait_all_joined(rooms, set(bots.values()), 900)
         join_s = time.perf_counter() - t_join
         # One answered command before the restart, so both sides hold Megolm sessions in the
         # room of the cold-start command (as in any room where the bot has answered before).
-        warm = await member.send(rooms[-1], "!ping")
+        warm = await member.send(rooms[-1], "!tz")
         await member.wait_reply(warm, sender=bot, timeout=300)
-        proc.send_signal(signal.SIGTERM)
-        await proc.wait()
+        await stop(proc)
+
         # Cold start: provisioned and joined everywhere; from spawn to the first answer.
         t0 = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *cmd, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-        first = await member.send(rooms[-1], "!ping")
+        proc = await bot_process(org_file, org.home)
+        first = await member.send(rooms[-1], "!tz")
         await member.wait_reply(first, sender=bot, timeout=300)
         cold = time.perf_counter() - t0
-        with_bot = await blast(member, rooms, commands, bot)
+        # The translation bot loads its language detector on the first plain message.
+        await member.send(rooms[0], "Hej allihopa, vi ses på mötet i morgon bitti.")
+        one_process = await blast(bench, member, rooms, commands, bot)
         rss = peak_rss_mb(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        await proc.wait()
-        alone = await blast(member, rooms, commands, None)
+        await stop(proc)
+
+        echo.answering.set()
+        floor = await blast(bench, member, rooms, commands, echo_id)
+        echo.answering.clear()
+
+        procs = [await bot_process(org_file, org.home, [name]) for name in BOTS]
+        ready = await member.send(rooms[-1], "!tz")
+        await member.wait_reply(ready, sender=bot, timeout=300)
+        three = await blast(bench, member, rooms, commands, bot)
+        rss3 = [peak_rss_mb(p.pid) for p in procs]
+        await stop(*procs)
+
+        alone = await blast(bench, member, rooms, commands, None)
+        await echo.close()
         await org.close()
         return (
-            f"{rooms_n:>4} rooms: {with_bot.rate:6.1f} commands/s answered vs Synapse alone "
-            f"{alone.rate:6.1f} messages/s (ratio {with_bot.rate / alone.rate:.2f}) | cold start "
-            f"to first answer {cold:5.2f} s | runtime peak RSS {rss:5.0f} MB\n"
-            f"      set-up: rooms made and member joined {provision_s:.0f} s, bot joined "
-            f"{join_s:.0f} s\n"
-            f"      with the bot: {with_bot.describe()}\n"
+            f"{rooms_n:>4} rooms: bots {one_process.rate:5.1f} commands/s, echo bot "
+            f"{floor.rate:5.1f} (ratio {one_process.rate / floor.rate:.2f}); bots in three "
+            f"processes {three.rate:5.1f} (ratio {three.rate / floor.rate:.2f}); Synapse alone "
+            f"{alone.rate:5.1f} messages/s\n"
+            f"      Synapse CPU per command: bots {one_process.synapse_ms:.1f} ms, echo bot "
+            f"{floor.synapse_ms:.1f} ms (ratio {one_process.synapse_ms / floor.synapse_ms:.2f}); "
+            f"per message alone {alone.synapse_ms:.1f} ms\n"
+            f"      cold start to first answer {cold:.2f} s | runtime peak RSS {rss:.0f} MB "
+            f"(detector loaded; three processes: {' + '.join(f'{r:.0f}' for r in rss3)} MB)\n"
+            f"      set-up: rooms made and member, echo joined {provision_s:.0f} s, bots joined "
+            f"{join_s:.0f} s; load {loadavg()}\n"
+            f"      bots, one process: {one_process.describe()}\n"
+            f"      bots, three processes: {three.describe()}\n"
+            f"      echo bot: {floor.describe()}\n"
             f"      Synapse alone: {alone.describe()}"
         )
 
 
 async def main(sizes: list[int], commands: int) -> None:
-    print(f"# one bot runtime in N rooms; {commands} encrypted !ping, {IN_FLIGHT} in flight")
+    print(
+        f"# the bots (events, resources, translate) in N rooms; {commands} encrypted !tz, "
+        f"{IN_FLIGHT} in flight; load at start {loadavg()}"
+    )
     for n in sizes:
         print(await one_size(n, commands), flush=True)
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import functools
 import importlib
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from messenger.botkit.bot import Bot
+from messenger.botkit.bot import Bot, Peer
+from messenger.botkit.commands import Command, CommandTable
 from messenger.botkit.commands import command_names as declared_names
 from messenger.botkit.prefs import Preferences
 from messenger.config import OrgFile
@@ -24,6 +29,7 @@ from messenger.session.core import UNDECRYPTED_NS, Session
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
+PUSH_MUTED = "push-muted"  # in the bot's store: its master push rule is on
 
 BotFactory = Callable[[Session, OrgFile], Bot]
 
@@ -54,6 +60,58 @@ def command_names(names: list[str] | None = None) -> list[str]:
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class RemotePeer:
+    """A bot another process hosts: what help and the unknown-command check read of it."""
+
+    name: str
+    user_id: str
+    table: CommandTable
+
+
+def peer_of(name: str, org: OrgFile) -> RemotePeer:
+    """The stand-in of bot ``name`` (its declared commands, never run here)."""
+    cls = bot_class(name)
+    found = [
+        spec
+        for owner in (cls, *getattr(cls, "GROUPS", ()))
+        for attr in dir(owner)
+        if isinstance(
+            spec := getattr(getattr(owner, attr, None), "__samverkan_command__", None), Command
+        )
+    ]
+    bot_name = getattr(cls, "name", name)
+    return RemotePeer(str(bot_name), org.bot_user_ids()[name], CommandTable(found))
+
+
+class BotLock:
+    """An exclusive lock on a bot's data directory, held while a process hosts the bot."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    @classmethod
+    def take(cls, account_dir: Path, name: str) -> BotLock:
+        """Lock, or fail at once naming the bot another process already runs."""
+        account_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(account_dir / "runtime.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise MessengerError(
+                f"the {name} bot already runs in another process on this data directory; "
+                f"a bot runs in one process only (its store and device are its own)"
+            ) from None
+        return cls(fd)
+
+    def release(self) -> None:
+        """Unlock (the kernel also does when the process ends)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def bot_class(name: str) -> BotFactory:
     """The class of a bot, imported only when the runtime hosts it."""
     module, cls = BOT_MODULES[name]
@@ -63,12 +121,20 @@ def bot_class(name: str) -> BotFactory:
 class Runtime:
     """Owns every bot's tasks: sync loop, outbox and timer. ``stop`` cancels them all."""
 
-    def __init__(self, bots: list[Bot]) -> None:
+    def __init__(self, bots: list[Bot], elsewhere: Sequence[Peer] = ()) -> None:
+        """``elsewhere``: the organisation's bots that other processes host (``samverkan up
+        --bots``); help lists them and the first enabled bot answers what any bot may."""
         self.bots = bots
-        for i, bot in enumerate(bots):
+        everyone: list[Peer] = [*bots, *elsewhere]
+        if elsewhere:
+            order = bots[0].org.bots.enabled
+            everyone.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
+        for bot in bots:
             bot.peers = bots
-            bot.primary = i == 0
+            bot.everyone = everyone
+            bot.primary = bot is everyone[0]
         self._tasks: list[asyncio.Task[None]] = []
+        self._locks: list[BotLock] = []
         self.failed = asyncio.Event()
         self.notices: list[str] = []
         """What the operator should read once (new recovery keys, restores): the CLI shows it."""
@@ -84,6 +150,21 @@ class Runtime:
                 task = asyncio.create_task(coro, name=f"{bot.name}-{name}")
                 task.add_done_callback(self._on_done)
                 self._tasks.append(task)
+        if self.bots:
+            task = asyncio.create_task(self._refresh_prefs(), name="preferences")
+            task.add_done_callback(self._on_done)
+            self._tasks.append(task)
+
+    async def _refresh_prefs(self) -> None:
+        """Pick up preferences other processes wrote (one cheap query a tick when none did)."""
+        prefs = {id(b.prefs): b.prefs for b in self.bots}.values()
+        while True:
+            await asyncio.sleep(TICK_S)
+            for p in prefs:
+                try:
+                    await p.refresh()
+                except Exception:
+                    log.exception("reading the shared preferences again failed")
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -122,6 +203,9 @@ class Runtime:
                 await asyncio.wait_for(bot.session.close(), 10)
             except TimeoutError:
                 log.error("%s: closing the session took over 10 s", bot.user_id)
+        for lock in self._locks:
+            lock.release()
+        self._locks.clear()
 
 
 async def on_batch(bot: Bot, batch: SyncBatch) -> None:
@@ -187,43 +271,78 @@ async def prepare_identity(
     return identity
 
 
+async def mute_notifications(session: Session) -> None:
+    """Turn the bot account's master push rule on, once: the homeserver then runs no
+    notification rules for the bot on each message in its rooms (a bot reads none)."""
+    if await session.store.get("session", PUSH_MUTED):
+        return
+    try:
+        await session.api(
+            "PUT", "/pushrules/global/override/.m.rule.master/enabled", {"enabled": True}
+        )
+    except MessengerError as e:  # only a cost on the homeserver: tried again next start
+        log.warning("%s: could not turn notifications off: %s", session.user_id, e)
+        return
+    await session.store.put("session", PUSH_MUTED, True)
+
+
 async def make_runtime(
     deployment: Deployment,
     names: list[str] | None = None,
     recovery_keys: dict[str, str] | None = None,
+    *,
+    apart: bool = False,
 ) -> Runtime:
     """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests.
 
     ``recovery_keys`` (bot name → recovery key) restores bots whose disk was wiped; the
-    deployment store's copies are used otherwise.
+    deployment store's copies are used otherwise. ``apart``: the enabled bots not in ``names``
+    run in other processes (``samverkan up --bots``); each hosted bot's data directory is then
+    locked to this process, so no bot ever runs twice (its exactly-once store and device are
+    its own).
     """
     org = deployment.settings.org
-    bots: list[Bot] = []
+    hosted = names or list(org.bots.enabled)
+    made: dict[str, Bot] = {}
     notices: list[str] = []
-    try:
-        for name in names or org.bots.enabled:
-            user_id = org.bot_user_ids()[name]
-            session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
-            bot = bot_class(name)(session, org)
-            bots.append(bot)
-            _, password = await deployment.ensure_account(user_id)
-            identity = await prepare_identity(
-                bot, deployment, password, (recovery_keys or {}).get(name)
+    locks: list[BotLock] = []
+
+    async def one(name: str) -> None:
+        user_id = org.bot_user_ids()[name]
+        if apart:
+            locks.append(BotLock.take(deployment.account_dir(user_id), name))
+        session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
+        bot = made[name] = bot_class(name)(session, org)
+        session.ignore_senders(set(org.bot_user_ids().values()) - {user_id})
+        _, password = await deployment.ensure_account(user_id)
+        identity = await prepare_identity(
+            bot, deployment, password, (recovery_keys or {}).get(name)
+        )
+        await mute_notifications(session)
+        if identity.state == "created":
+            notices.append(
+                f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
+                f"sealed in the vault): {identity.recovery_key}"
             )
-            if identity.state == "created":
-                notices.append(
-                    f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
-                    f"sealed in the vault): {identity.recovery_key}"
-                )
-            elif identity.state == "restored":
-                notices.append(
-                    f"{user_id}: restored its cross-signing identity on new device "
-                    f"{session.device_id}; {identity.sessions_restored} room keys from the backup"
-                )
+        elif identity.state == "restored":
+            notices.append(
+                f"{user_id}: restored its cross-signing identity on new device "
+                f"{session.device_id}; {identity.sessions_restored} room keys from the backup"
+            )
+
+    try:
+        # The bots start side by side: each one's identity checks are round trips.
+        results = await asyncio.gather(*(one(n) for n in hosted), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
     except BaseException:
-        for bot in bots:
+        for bot in made.values():
             await bot.session.close()
+        for lock in locks:
+            lock.release()
         raise
+    bots = [made[n] for n in hosted]
     prefs = Preferences(deployment.store)  # one copy for every bot: !locale, !tz
     await prefs.load()
     for bot in bots:
@@ -231,8 +350,10 @@ async def make_runtime(
         bot.shared = deployment.store
         if isinstance(bot, ActsForDeployment):
             bot.deployment = deployment
-    runtime = Runtime(bots)
+    elsewhere = [peer_of(n, org) for n in org.bots.enabled if n not in hosted] if apart else []
+    runtime = Runtime(bots, elsewhere)
     runtime.notices = notices
+    runtime._locks = locks
     return runtime
 
 

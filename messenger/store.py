@@ -188,6 +188,13 @@ class StateStore:
         """Close the connection."""
         await self._db.close()
 
+    async def data_version(self) -> int:
+        """SQLite's ``data_version``: it changes when another connection (another process)
+        commits to the store, and only then — a cheap test for "reload what you cached"."""
+        async with self._db.execute("PRAGMA data_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     def _seal(self, data: bytes, context: str) -> bytes:
         return self._vault.seal(data, context=context.encode())
 

@@ -17,7 +17,7 @@ from crypto import CryptoError
 from messenger.config import Settings
 from messenger.errors import MessengerError
 from samverkan.context import DEFAULT_CONFIG, UsageProblem, passphrase, settings_for
-from samverkan.running import HEARTBEAT_FILE, run_until_signal
+from samverkan.running import HEARTBEAT_FILE, bots_option, run_until_signal
 from samverkan.watch import crash_log
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ async def cmd_up(args: argparse.Namespace) -> int:
 
         return await run_federation_test(args)
     args.config = args.config or DEFAULT_CONFIG
-    await run_until_signal(settings_for(args))
+    settings = settings_for(args)
+    await run_until_signal(settings, only=bots_option(args.bots, settings))
     return 0
 
 
@@ -216,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run on two loopback Synapse that federate with each other only (development): "
         "our server and the file's partner server; default file examples/federation-org.toml",
+    )
+    up.add_argument(
+        "--bots",
+        metavar="NAMES",
+        help="host only these bots, comma-separated (default: every enabled bot); run the "
+        "others with their own `samverkan up --bots …` on the same data directory",
     )
     up.set_defaults(func=cmd_up, config=None)
     demo = sub.add_parser("demo", help="run everything with examples/org.toml and demo accounts")

@@ -5,29 +5,88 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import json
+import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from messenger.config import Settings
+from messenger.deploy.homeserver import wait_ready
 from messenger.errors import MessengerError
+from samverkan.context import UsageProblem
 from samverkan.paths import example_file
 from samverkan.watch import HomeserverWatch, retry_transient
 
 if TYPE_CHECKING:
     from messenger.deploy.homeserver import EmbeddedSynapse
 
+
+@contextlib.asynccontextmanager
+async def provisioned(home: Path) -> AsyncIterator[None]:
+    """``provisioning_lock``, waited for off the event loop."""
+    manager = provisioning_lock(home)
+    await asyncio.to_thread(manager.__enter__)
+    try:
+        yield
+    finally:
+        manager.__exit__(None, None, None)
+
+
 EXAMPLE_CONFIG = example_file("org.toml")
 FEDERATION_CONFIG = example_file("federation-org.toml")
 HEARTBEAT_FILE = "runtime-status.json"
+PROVISIONED_NS = "provisioned"
+"""Deployment store: the digest of the organisation file last applied without a failure."""
 
 
-def write_heartbeat(home: Path, runtime: Any) -> None:
-    """Record each bot's last successful sync for ``status`` (no private data)."""
-    data = {
+def bots_option(text: str | None, settings: Settings) -> list[str] | None:
+    """The bots named by ``up --bots events,resources`` (None: every enabled bot); a name
+    the organisation file does not enable is a usage error naming the ones it does."""
+    if text is None:
+        return None
+    enabled = list(settings.org.bots.enabled)
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise UsageProblem(
+            f"--bots needs bot names separated by commas, e.g. --bots {','.join(enabled[:2])}"
+        )
+    unknown = [n for n in names if n not in enabled]
+    if unknown:
+        raise UsageProblem(
+            f"--bots: {', '.join(unknown)} is not a bot the organisation file enables; "
+            f"[bots] enabled lists: {', '.join(enabled)}"
+        )
+    return names
+
+
+def write_heartbeat(home: Path, runtime: Any, gone: bool = False) -> None:
+    """Record each bot's last successful sync for ``status`` (no private data). Processes
+    that host different bots (``up --bots``) share the file: each rewrites its own entries
+    (and removes them when ``gone``)."""
+    path = home / HEARTBEAT_FILE
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    ours = {b.name for b in runtime.bots}
+    data = {k: v for k, v in (kept if isinstance(kept, dict) else {}).items() if k not in ours}
+    if not gone:
+        data.update(_beats(runtime))
+    if not data:
+        path.unlink(missing_ok=True)
+        return
+    tmp = home / f"{HEARTBEAT_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def _beats(runtime: Any) -> dict[str, Any]:
+    return {
         b.name: {
             "user_id": b.user_id,
             "device_id": b.session.device_id,
@@ -40,19 +99,41 @@ def write_heartbeat(home: Path, runtime: Any) -> None:
         }
         for b in runtime.bots
     }
-    tmp = home / (HEARTBEAT_FILE + ".tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(home / HEARTBEAT_FILE)
+
+
+@contextlib.contextmanager
+def provisioning_lock(home: Path) -> Iterator[None]:
+    """Held while creating accounts and applying the organisation file, so processes
+    started together (``up --bots``) never provision the same room twice."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(home / "provision.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+async def apply_beside(apply: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Apply the organisation file while the bots run; a failure is reported, not fatal."""
+    try:
+        await retry_transient(apply, stop, "applying the organisation file")
+    except Exception as e:  # noqa: BLE001 - the bots keep running; the next start tries again
+        print(f"could not apply the organisation file: {e}", flush=True)
 
 
 async def run_until_signal(
     settings: Settings,
     on_ready: Callable[[Any], Awaitable[None]] | None = None,
     synapse: EmbeddedSynapse | None = None,
+    only: list[str] | None = None,
 ) -> None:
     """``up``: homeserver, provisioning, bots; until SIGINT/SIGTERM, then a clean shutdown.
 
-    ``synapse`` is a homeserver the caller owns (started here if needed, never stopped)."""
+    ``synapse`` is a homeserver the caller owns (started here if needed, never stopped).
+    ``only`` (``up --bots``): host these bots; the other enabled bots run in other processes
+    on the same data directory, and an embedded homeserver another ``up`` already runs is
+    used as it is (that process owns it)."""
     from bots.runtime import make_runtime
     from messenger.deploy.deployment import Deployment
     from messenger.deploy.provision import Provisioner
@@ -64,25 +145,49 @@ async def run_until_signal(
     deployment = await Deployment.open(settings, synapse)
     runtime = None
 
-    async def start_bots() -> Any:
-        for bot_id in settings.org.bot_user_ids().values():
-            await deployment.ensure_account(bot_id)
-        service = await deployment.service_session()
-        try:
-            report = await Provisioner(service, settings.org).apply()
-        finally:
-            await service.close()
+    async def start_homeserver() -> None:
+        if only is not None and deployment.synapse is not None and deployment.owns_synapse:
+            with contextlib.suppress(MessengerError):
+                await wait_ready(deployment.url, 1)
+                deployment.owns_synapse = False  # another `up` runs it: use it, never stop it
+                return
+        await deployment.start_homeserver()
+
+    digest = hashlib.sha256(settings.org.model_dump_json().encode()).hexdigest()
+
+    async def apply_org() -> None:
+        async with provisioned(settings.home):
+            service = await deployment.service_session()
+            try:
+                report = await Provisioner(service, settings.org).apply()
+            finally:
+                await service.close()
+            if not report.failed:
+                await deployment.store.put(PROVISIONED_NS, "org", {"digest": digest})
         for line in report.applied:
             print(f"applied: {line}", flush=True)
         for line in report.failed:
             print(f"could not: {line}", flush=True)
-        made = await make_runtime(deployment)
+
+    async def start_bots() -> Any:
+        async with provisioned(settings.home):
+            for bot_id in settings.org.bot_user_ids().values():
+                await deployment.ensure_account(bot_id)
+        # This file applied before: the bots start at once and the file is checked again
+        # beside them (reading every room's state takes seconds in hundreds of rooms).
+        if await deployment.store.get(PROVISIONED_NS, "org") != {"digest": digest}:
+            await apply_org()
+            checked.set()
+        made = await make_runtime(deployment, only, apart=only is not None)
         for line in made.notices:
             print(line, flush=True)
         return made
 
+    checked = asyncio.Event()
+    background: asyncio.Task[Any] | None = None
+
     try:
-        await retry_transient(deployment.start_homeserver, stop, "homeserver")
+        await retry_transient(start_homeserver, stop, "homeserver")
         if stop.is_set():
             return
         print(f"homeserver ready at {deployment.url}", flush=True)
@@ -91,6 +196,8 @@ async def run_until_signal(
             return
 
         runtime.start()
+        if not checked.is_set():
+            background = asyncio.create_task(apply_beside(apply_org, stop))
 
         try:
             await asyncio.wait_for(runtime.wait_synced(), 120)
@@ -114,9 +221,12 @@ async def run_until_signal(
                 raise MessengerError("a bot task failed; see the log above")
         print("stopping…", flush=True)
     finally:
+        if background is not None:
+            background.cancel()
+            await asyncio.wait({background}, timeout=10)
         if runtime:
             await runtime.stop()
+            with contextlib.suppress(OSError):
+                write_heartbeat(settings.home, runtime, gone=True)
         await deployment.close()
-        with contextlib.suppress(FileNotFoundError):
-            (settings.home / HEARTBEAT_FILE).unlink()
     print("stopped cleanly", flush=True)

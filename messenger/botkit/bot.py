@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from messenger.botkit.builtins import help_command, ignore_unauthenticated, locale_command
 from messenger.botkit.commands import (
@@ -44,6 +44,20 @@ PLAINTEXT_OK = frozenset({"m.reaction", "m.room.redaction"})
 """Event types Element sends unencrypted even in encrypted rooms: honoured as RSVPs only."""
 
 
+class Peer(Protocol):
+    """What a bot reads of the organisation's bots (itself included, in this process or not):
+    the overview of ``!help`` and whether some bot knows a command word."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def table(self) -> CommandTable: ...
+
+
 class Bot:
     """A bot account: declared commands, exactly-once dispatch, invite policy, help.
 
@@ -63,6 +77,9 @@ class Bot:
         """The command groups composed into this bot, one object per class in ``GROUPS``."""
         self._table: CommandTable | None = None
         self.peers: list[Bot] = [self]
+        """The bots this process hosts (the runtime sets it)."""
+        self.everyone: Sequence[Peer] = [self]
+        """Every bot of the organisation, in this process or another, in the file's order."""
         self.primary = True
         self._joined_ts: dict[str, int] = {}
         self._retries: dict[str, int] = {}
@@ -213,6 +230,7 @@ class Bot:
                 for event in events[i : i + HANDLE_CHUNK]:
                     await self._handle(tx, event, groups[event.room_id])
             crash_point("command-committed")
+            self.session.wake_outbox()  # the replies go out now, not after the batch's hooks
 
     async def _handle(self, tx: Tx, event: Incoming, group: Group | None) -> None:
         """Handle one event in its own savepoint. A failure is isolated: a transient one
@@ -316,7 +334,7 @@ class Bot:
                         command=" ".join(words[:2]), names=names
                     )
                 )
-            if self.primary and not any(head in p.table.namespaces for p in self.peers):
+            if self.primary and not any(head in p.table.namespaces for p in self.everyone):
                 return await ctx.fail(
                     ctx._("unknown command !{command}; send !help to see every command").format(
                         command=head

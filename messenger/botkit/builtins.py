@@ -89,7 +89,7 @@ async def locale_command(bot: Bot, ctx: Context, words: list[str]) -> None:
 
 
 async def help_command(bot: Bot, ctx: Context, overview: bool) -> None:
-    bots = bot.peers if overview else [bot]
+    bots = bot.everyone if overview else [bot]
     lines, parts = [], []
     for b in bots:
         cmds = [c for c in b.table.commands]

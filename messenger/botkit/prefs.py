@@ -1,6 +1,7 @@
 """Provides ``Preferences``: what members chose (reply language, timezone) and rooms' working
 languages, one copy shared by every bot of a runtime, kept sealed in a state store — never in
-room state or the Matrix profile, which the homeserver can read."""
+room state or the Matrix profile, which the homeserver can read. Bots in other processes
+write the same store: ``refresh`` (the runtime's tick) picks their changes up."""
 
 from __future__ import annotations
 
@@ -22,12 +23,23 @@ class Preferences:
         self._members: dict[str, dict[str, Any]] = {}
         self._rooms: dict[str, dict[str, Any]] = {}
         self.loaded = False
+        self._version: int | None = None
 
     async def load(self) -> None:
         """Read every stored choice (a few bytes per member)."""
+        version = await self.store.data_version()
         self._members = {k: dict(v) for k, v in await self.store.items(MEMBER_NS)}
         self._rooms = {k: dict(v) for k, v in await self.store.items(ROOM_NS)}
         self.loaded = True
+        self._version = version
+
+    async def refresh(self) -> bool:
+        """Read the choices again if another process (bots run apart with ``samverkan up
+        --bots``) wrote to the store since; one cheap query otherwise. Whether it reloaded."""
+        if await self.store.data_version() == self._version:
+            return False
+        await self.load()
+        return True
 
     def member(self, user_id: str, field: str) -> Any:
         """One member's choice (``locale``, ``tz``), or None."""
@@ -35,7 +47,8 @@ class Preferences:
 
     async def set_member(self, user_id: str, field: str, value: Any) -> None:
         """Record a member's choice."""
-        record = {**self._members.get(user_id, {}), field: value}
+        kept = await self.store.get(MEMBER_NS, user_id)  # as another process may have left it
+        record = {**(kept if isinstance(kept, dict) else {}), field: value}
         await self.store.put(MEMBER_NS, user_id, record)
         self._members[user_id] = record
 
@@ -46,7 +59,8 @@ class Preferences:
 
     async def set_room_languages(self, room_id: str, languages: list[str]) -> None:
         """Record the room's working languages (the translation bot's ``!lang``)."""
-        record = {**self._rooms.get(room_id, {}), "languages": list(languages)}
+        kept = await self.store.get(ROOM_NS, room_id)
+        record = {**(kept if isinstance(kept, dict) else {}), "languages": list(languages)}
         await self.store.put(ROOM_NS, room_id, record)
         self._rooms[room_id] = record
 

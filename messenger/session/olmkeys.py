@@ -71,6 +71,7 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         self.deleted_at: dict[str, int] = {}
         """``user|device`` → when (ms) we first saw the device signed out."""
         self.deletions_new: set[str] = set()
+        self._parsed: dict[int, dict[Any, Any]] = {}
         """Room keys received over Olm since the session last looked (``Session`` drains it)."""
         """event ID → (sender key, session ID, message index) of events decrypted lately."""
 
@@ -88,6 +89,7 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
         if db is not None and hasattr(db, "pragma"):
             db.pragma("journal_mode", "wal", permanent=True)
             db.pragma("synchronous", "normal", permanent=True)
+        self._save_encrypted_rooms_once()
         olm = self.olm
         if olm is None:
             return
@@ -114,6 +116,23 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
             return result
 
         olm.decrypt_megolm_event = strict_decrypt
+
+    def _save_encrypted_rooms_once(self) -> None:
+        """nio writes the set of encrypted rooms to SQLite after every sync, even an empty
+        one (a transaction and an account lookup on the event loop, about a third of a bot's
+        CPU per command): write only rooms not written before."""
+        store = self.store
+        if store is None:
+            return
+        save, saved = store.save_encrypted_rooms, set(self.encrypted_rooms)
+
+        def save_new(rooms: set[str]) -> None:
+            new = set(rooms) - saved
+            if new:
+                save(new)
+                saved.update(new)
+
+        store.save_encrypted_rooms = save_new
 
     # -- to-device input -----------------------------------------------------------------
 
@@ -148,15 +167,22 @@ class E2EEClient(AsyncClient):  # type: ignore[misc]
             response_class, transport_response, data, save_to
         )
         if isinstance(resp, SyncResponse):
-            try:
-                body = await transport_response.json()
-            except Exception:  # noqa: BLE001 - the field is advisory
-                body = {}
+            body = self._parsed.pop(id(transport_response), None) or {}
             types = body.get("device_unused_fallback_key_types")
             if types is None:
                 types = body.get("org.matrix.msc2732.device_unused_fallback_key_types")
             resp.unused_fallback_key_types = types
         return resp
+
+    async def parse_body(self, transport_response: Any) -> dict[Any, Any]:
+        """nio's parsing, keeping the body for ``create_matrix_response`` (a sync's JSON is
+        then parsed once, not twice)."""
+        body: dict[Any, Any] = await super().parse_body(transport_response)
+        if isinstance(body, dict):
+            if len(self._parsed) > 64:  # responses that never reached create_matrix_response
+                self._parsed.clear()
+            self._parsed[id(transport_response)] = body
+        return body
 
     async def receive_response(self, response: Any) -> None:
         """Apply a response to nio's state, with crash points before anything is applied."""

@@ -1,6 +1,9 @@
 """Provides ``RoomStateCache``: the room state bots and the client read on every command —
 the provisioning marker, power levels, encryption — kept current from sync and persisted
-(sealed) in the state store, so a restart knows them before its first sync answers."""
+(sealed) in the state store, so a restart knows them before its first sync answers.
+
+Once a full-state sync has filled it (``complete``), a restart resumes from the stored sync
+token instead of asking the homeserver for every room's state again."""
 
 from __future__ import annotations
 
@@ -10,6 +13,10 @@ from messenger.protocol import ROOM_MARKER
 from messenger.store import StateStore
 
 NS = "room-state"
+META_NS = "room-state-meta"
+VERSION = 1
+"""Bump when the cache holds more: a cache of an older version is filled again by one
+full-state sync."""
 POWER_LEVELS = "m.room.power_levels"
 ENCRYPTION = "m.room.encryption"
 TRACKED = {ROOM_MARKER: "marker", POWER_LEVELS: "power", ENCRYPTION: "encryption"}
@@ -22,10 +29,20 @@ class RoomStateCache:
         self._store = store
         self._rooms: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set()
+        self.complete = False
+        """Whether a full-state sync filled the cache (this run or a kept earlier one)."""
+        self._complete_saved = False
 
     async def load(self) -> None:
         """Read what a previous run kept."""
         self._rooms = {room: dict(v) for room, v in await self._store.items(NS)}
+        meta = await self._store.get(META_NS, "cache")
+        self.complete = self._complete_saved = (meta or {}).get("version") == VERSION
+
+    def filled(self) -> None:
+        """A full-state sync has been noted: the cache holds every joined room (kept with the
+        next ``save``)."""
+        self.complete = True
 
     def note(self, room_id: str, event_type: str, state_key: object, content: object) -> None:
         """Take in one state event (from a sync's state or timeline); others are ignored."""
@@ -74,7 +91,7 @@ class RoomStateCache:
 
     async def save(self) -> None:
         """Persist what changed since the last save, in one transaction."""
-        if not self._dirty:
+        if not self._dirty and self.complete == self._complete_saved:
             return
         async with self._store.transaction() as tx:
             for room_id in self._dirty:
@@ -82,4 +99,7 @@ class RoomStateCache:
                     await tx.put(NS, room_id, self._rooms[room_id])
                 else:
                     await tx.delete(NS, room_id)
+            if self.complete and not self._complete_saved:
+                await tx.put(META_NS, "cache", {"version": VERSION})
         self._dirty.clear()
+        self._complete_saved = self.complete

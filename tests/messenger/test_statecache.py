@@ -40,3 +40,28 @@ async def test_state_is_kept_persisted_and_read_back(tmp_path: Path) -> None:
     await fresh.load()
     assert fresh.marker("!r") is None
     await store.close()
+
+
+async def test_a_filled_cache_is_remembered_as_complete(tmp_path: Path) -> None:
+    """A restart resumes from the stored token only when a full-state sync filled the cache
+    (this version of it); a cache from before, or never filled, asks for full state once."""
+    v = vault(tmp_path)
+    store = await StateStore.open(tmp_path / "state.db", v)
+    cache = RoomStateCache(store)
+    await cache.load()
+    assert not cache.complete
+    cache.note("!r", ROOM_MARKER, "", {"slug": "nordic"})
+    await cache.save()
+    again = RoomStateCache(store)
+    await again.load()
+    assert not again.complete  # rooms noted from timelines only: not every room is known
+    again.filled()
+    await again.save()
+    kept = RoomStateCache(store)
+    await kept.load()
+    assert kept.complete
+    await store.put("room-state-meta", "cache", {"version": 0})  # an older cache's record
+    old = RoomStateCache(store)
+    await old.load()
+    assert not old.complete
+    await store.close()
