@@ -47,7 +47,9 @@ async def test_a_request_tied_to_a_project_shows_in_its_card_and_report(
     await ask(alice, room, res, '!request hours "Untied" --amount 5')  # not the project's
 
     await ask(coord, room, res, f"!request approve {rid} --amount 800")
-    card = await wait_card(alice, room, bot, "P1", lambda c: c["resources"])
+    card = await wait_card(
+        alice, room, bot, "P1", lambda c: c["resources"] and c["resources"][0]["granted"] != "0.00"
+    )
     assert card["resources"] == [{"unit": "SEK", "granted": "800.00", "spent": "0.00"}]
     await ask(coord, room, res, f"!request fulfil {rid}")
     card = await wait_card(alice, room, bot, "P1", lambda c: c["resources"][0]["spent"] != "0.00")
