@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 from messenger.config import Settings, load_org
-from messenger.deploy import leftovers
 from messenger.deploy.deployment import Deployment
 from messenger.deploy.scaled import ScaledSynapse
 from messenger.errors import MessengerError
@@ -68,8 +67,10 @@ def children(pid: int) -> list[int]:
 
 def part_pids(hs: ScaledSynapse) -> dict[str, int | None]:
     """The main process ID of each part of the deployment (None when it is not running)."""
-    postmaster = leftovers.read_pid_file(hs.postgres.data / "postmaster.pid")
-    pids = {"postgresql": postmaster[0] if postmaster else None}
+    postmaster = None  # postmaster.pid: the process ID, then the data directory, …
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        postmaster = int((hs.postgres.data / "postmaster.pid").read_text().split()[0])
+    pids: dict[str, int | None] = {"postgresql": postmaster}
     return pids | {d.name: d.running() for d in (hs.redis, hs.nginx, *hs.synapses)}
 
 
