@@ -224,14 +224,17 @@ class Postgres:
         if await self.running():
             return
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
-        await run(
-            self._as_owner(
-                [tool("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options]
-                + ["-w", "-t", "60", "start"]
-            ),
-            "starting PostgreSQL",
-            cwd=self.root,
-        )
+        try:
+            await run(
+                self._as_owner(
+                    [tool("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options]
+                    + ["-w", "-t", "60", "start"]
+                ),
+                "starting PostgreSQL",
+                cwd=self.root,
+            )
+        except HomeserverError as e:
+            raise HomeserverError(f"{e}\n{self.log}:\n{tail(self.log)}") from None
         await self._ensure_database()
 
     async def running(self) -> bool:
