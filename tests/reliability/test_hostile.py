@@ -102,7 +102,7 @@ def all_command_tables() -> list[CommandTable]:
     from bots.runtime import bot_class
 
     tables = []
-    for name in ("events", "resources", "translate", "library"):
+    for name in ("events", "resources", "translate", "library", "projects"):
         cls = bot_class(name)
         bot = object.__new__(cls)  # declarations only: no session needed
         found = declared_commands(bot)
