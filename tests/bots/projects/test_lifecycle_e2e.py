@@ -3,8 +3,14 @@ create → milestones → update → metrics → report with the right numbers a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from crypto.errors import InvalidSignature
+from crypto.keys import Ed25519PublicKey
+from crypto.ledger import LedgerEntry
 from tests.bots.projects.support import (
     DAY,
     REPORT_KEY,
@@ -101,6 +107,16 @@ async def test_create_milestones_update_metrics_and_report(
     entries = [r for r in rows if r["record"] == "ledger-entry"]
     actions = [r["detail"] for r in entries]
     assert len(entries) == 11, actions  # create, 3 milestones, update, 2+2 metrics, 2 done
+    key = Ed25519PublicKey.from_base64(summary["ledger_key"])
+    for row_ in entries:  # each entry checks out offline with nothing but the report
+        entry = LedgerEntry.from_dict(json.loads(row_["detail"]))
+        key.verify(entry.signed_bytes(), entry.signature)
+        assert entry.entry_hash == row_["hash"]
+    metric_set = next(json.loads(r["detail"]) for r in entries if "metric.set" in r["detail"])
+    assert metric_set["data"]["value"] == "27"
+    forged = LedgerEntry.from_dict({**metric_set, "data": {**metric_set["data"], "value": "40"}})
+    with pytest.raises(InvalidSignature):
+        key.verify(forged.signed_bytes(), forged.signature)
     assert rows[-1]["record"] == "ledger"
     assert rows[-1]["hash"] == summary["ledger_head"]
     assert rows[-1]["status"] == "verified"
