@@ -21,12 +21,25 @@ from typing import Any
 
 from bots.resources.model import decimal_str
 from messenger.config import OrgFile
+from messenger.i18n import N_
 
 DENIAL_CATEGORIES = ("budget", "scope", "timing", "incomplete", "duplicate", "policy")
 """What a deny reason may state with a tag (``!request deny R3 "#budget none left"``)."""
 UNCATEGORISED = "other"
-ORG_WIDE = "organisation-wide"
-UNLISTED = "a room not in the organisation file"
+CATEGORY_LABELS = {
+    "budget": N_("budget"),
+    "scope": N_("scope"),
+    "timing": N_("timing"),
+    "incomplete": N_("incomplete"),
+    "duplicate": N_("duplicate"),
+    "policy": N_("policy"),
+    UNCATEGORISED: N_("other"),
+}
+"""The categories as the report shows them (translated where the report is rendered)."""
+ORG_WIDE = N_("organisation-wide")
+UNLISTED = N_("a room not in the organisation file")
+PLACES = (ORG_WIDE, UNLISTED)
+"""Group names that are the report's words, not the organisation file's (translated)."""
 _ID = re.compile(r"[@!#$+][^\s:]+:[A-Za-z0-9.\-\[\]]+(?::\d+)?")
 _PERIOD = re.compile(r"(\d{4})(?:-(?:Q([1-4])|(\d{2})))?")
 
@@ -172,9 +185,12 @@ def _active_since(project: dict[str, Any], start: date) -> bool:
         return not project.get("closed")
 
 
+METRIC_FIELDS = ("name", "unit", "target", "value")
+
+
 def _project(p: dict[str, Any]) -> dict[str, Any]:
     metrics = [
-        {k: scrub(str(m.get(k, ""))) for k in ("name", "unit", "target", "value")}
+        {k: scrub(str(m.get(k) if m.get(k) is not None else "")) for k in METRIC_FIELDS}
         for m in p.get("metrics") or []
         if isinstance(m, dict)
     ]

@@ -142,6 +142,40 @@ def test_the_installed_catalogues_translate(installed: Installed) -> None:
     assert "Användning:" in out.stdout
 
 
+PDF_REPORT = """
+import sys
+from datetime import date
+from pathlib import Path
+from messenger.i18n import translator
+from samverkan.transparency import Figures
+from samverkan.transparency_doc import FONT, markdown, pdf_bytes
+
+fig = Figures("2026-Q4", date(2026, 10, 1), date(2027, 1, 1), "Fjärilspartiet Æbleø")
+t = translator(sys.argv[2])
+Path(sys.argv[1]).write_bytes(pdf_bytes(fig, markdown(fig, t), t))
+print(FONT)
+"""
+
+
+@pytest.mark.parametrize("lang", ["sv", "nb"])
+def test_the_installed_pdf_report_renders_the_nordic_letters(
+    installed: Installed, lang: str
+) -> None:
+    """The PDF's Unicode font is package data: a report from an installed Samverkan keeps
+    å ä ö ø æ (the core PDF fonts would not render every character Babel and the catalogues
+    produce), whatever fonts the machine has."""
+    from pypdf import PdfReader
+
+    out_file = installed.work / f"report-{lang}.pdf"
+    out = installed.run(str(installed.bin / "python"), "-c", PDF_REPORT, str(out_file), lang)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(installed.site_packages() / "samverkan/fonts/DejaVuSans.ttf")
+    text = " ".join(page.extract_text() for page in PdfReader(str(out_file)).pages)
+    assert "Fjärilspartiet Æbleø" in text
+    assert ("Transparensrapport" if lang == "sv" else "Åpenhetsrapport") in text
+    assert ("Lärdomar" if lang == "sv" else "Lærdommer") in text
+
+
 def test_every_subcommand_answers_help(installed: Installed) -> None:
     top = installed.run(str(installed.bin / "samverkan"), "--help")
     assert top.returncode == 0, top.stderr
