@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bots.resources.model import decimal_str
 from messenger.config import OrgFile
 from messenger.i18n import N_
 
@@ -104,10 +103,6 @@ class Figures:
     head: str = ""
     key: str = ""
     entries: int = 0
-
-    def amount(self, minor: int) -> str:
-        """An amount as a decimal string."""
-        return decimal_str(minor)
 
 
 def _group_names(org: OrgFile, markers: dict[str, str]) -> dict[str, str]:
