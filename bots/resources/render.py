@@ -71,6 +71,7 @@ def card_data(req: Request) -> RequestCard:
         fulfilled_by=req.fulfilled_by,
         fulfilled_at=req.fulfilled_at,
         comments=len(req.comments),
+        project=req.project,
     )
 
 
@@ -126,6 +127,12 @@ def card(t: Translator, req: Request, *, comments: bool = False) -> tuple[str, s
         html.append("<br/>" + escape(line).format(purpose=escape(req.purpose)))
     if req.by:
         line = t.gettext("Needed by: {date}").format(date=day(t, req.by))
+        lines.append(line)
+        html.append(f"<br/>{escape(line)}")
+    if req.project:
+        line = t.gettext("For project {id} (its card counts what is granted and spent)").format(
+            id=req.project
+        )
         lines.append(line)
         html.append(f"<br/>{escape(line)}")
     line = t.gettext("Status: {status}").format(status=_status_line(t, req))

@@ -38,6 +38,7 @@ class RequestCard(Structured):
     fulfilled_by: str | None = None
     fulfilled_at: int | None = None
     comments: int = 0
+    project: str | None = None  # the project (of the projects bot) it is for, e.g. "P1"
 
 
 class RequestList(Structured):

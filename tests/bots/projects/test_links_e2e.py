@@ -42,6 +42,8 @@ async def test_a_request_tied_to_a_project_shows_in_its_card_and_report(
     await ask(coord, room, res, "!pool add funding 5000")
     made = await ask(alice, room, res, '!request funding "Hall" --amount 1000 --project P1')
     rid = made["org.samverkan.request"]["id"]
+    assert made["org.samverkan.request"]["project"] == "P1"
+    assert "For project P1" in made["body"]
     record = await store.get(PROJECT_RESOURCES_NS, shared_key(room, rid))
     assert (record["project"], record["requested"], record["granted"]) == ("P1", 100000, 0)
     await ask(alice, room, res, '!request hours "Untied" --amount 5')  # not the project's
