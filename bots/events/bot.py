@@ -77,16 +77,8 @@ class EventsBot(Bot):
         await super().dispatch(ctx)
 
     async def handle_batch(self, batch: SyncBatch) -> None:
-        """Learn card/poll event IDs first: reactions and votes in the batch point at them.
-
-        The bot's own joins are noted first too: members who joined a room before the bot, in
-        the same batch, are not new to it (no welcome).
-        """
+        """Learn card/poll event IDs first: reactions and votes in the batch point at them."""
         await self.resolve_refs()
-        for event in batch.events:
-            if event.type == "m.room.member" and event.state_key == self.user_id:
-                if event.content.get("membership") == "join":
-                    self._joined_ts.setdefault(event.room_id, event.ts)
         await super().handle_batch(batch)
 
     async def after_batch(self, batch: SyncBatch) -> None:

@@ -169,11 +169,14 @@ class Bot:
         await self.verifier.handle(batch.to_device)
         for invite in batch.invites:
             await self._on_invite(invite.room_id, invite.inviter)
-        todo = []
+        # The bot's own joins first: what happened in a room before the bot joined it (earlier
+        # in this same batch) is not new to the bot.
         for event in batch.events:
             if event.type == "m.room.member" and event.state_key == self.user_id:
                 if event.content.get("membership") == "join":
                     self._joined_ts.setdefault(event.room_id, event.ts)
+        todo = []
+        for event in batch.events:
             if (
                 batch.initial
                 or event.sender == self.user_id
