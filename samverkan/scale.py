@@ -86,6 +86,16 @@ async def sample_cpu(hs: ScaledSynapse, used: dict[str, dict[int, tuple[float, f
         await asyncio.sleep(1.0)
 
 
+def create(root: Path, counts: dict[str, int]) -> ScaledSynapse:
+    """The deployment in ``root`` (a new one with this many workers of each kind)."""
+    return ScaledSynapse.create(
+        root,
+        synchrotrons=counts["synchrotrons"],
+        client_workers=counts["client_workers"],
+        persisters=counts["persisters"],
+    )
+
+
 def show(hs: ScaledSynapse) -> None:
     """What runs where."""
     print(f"scaled homeserver in {hs.root}: clients use {hs.url}", flush=True)
@@ -191,21 +201,21 @@ def write_results(
     print(f"wrote the scaled homeserver's series to {RESULTS}", flush=True)
 
 
-async def test(work: Path, bench: str | None, pytest_args: list[str]) -> int:
+async def test(work: Path, counts: dict[str, int], bench: str | None, args: list[str]) -> int:
     """A fresh deployment in ``work/homeserver``, the tests (their temporary files, logs of
     the bots included, in ``work/pytest``) and the bench against it, then everything stopped."""
     data = work / "homeserver"
     if (data / "scaled.json").exists():
         await ScaledSynapse.attach(data).shutdown()  # a killed earlier run's processes
     shutil.rmtree(work, ignore_errors=True)
-    hs = ScaledSynapse.create(data)
+    hs = create(data, counts)
     env = {"SAMVERKAN_TEST_SCALED": str(data)}
     try:
         await hs.start()
         show(hs)
         python = sys.executable
         pytest = [python, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider"]
-        code = await step([*pytest, f"--basetemp={work / 'pytest'}", *(pytest_args or TESTS)], env)
+        code = await step([*pytest, f"--basetemp={work / 'pytest'}", *(args or TESTS)], env)
         if code == 0 and bench:
             code = await bench_both(hs, bench)
         return code
@@ -242,10 +252,12 @@ async def register_accounts(hs: ScaledSynapse, settings: Settings, config: Path)
     print(f"then: SAMVERKAN_HOME={settings.home} samverkan up --config {config}", flush=True)
 
 
-async def up(work: Path, config: Path | None, settings: Settings | None) -> int:
+async def up(
+    work: Path, counts: dict[str, int], config: Path | None, settings: Settings | None
+) -> int:
     """Start (or reuse) the deployment in ``work/homeserver`` (and register the accounts of
     the organisation file ``config`` on it); stop it on SIGINT/SIGTERM."""
-    hs = ScaledSynapse.create(work / "homeserver")
+    hs = create(work / "homeserver", counts)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -271,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument(
             "--data", type=Path, default=DEFAULT_DATA, help="its directory (default %(default)s)"
         )
+        for kind in ("synchrotrons", "client-workers", "persisters"):
+            sp.add_argument(f"--{kind}", type=int, default=1, help="how many (a new deployment)")
     sub.choices["up"].add_argument(
         "--config", type=Path, help="register this organisation's bot and service accounts"
     )
@@ -280,11 +294,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["test"].add_argument("pytest_args", nargs="*", help="tests instead of the set")
     args = parser.parse_args(argv)
     data = args.data.absolute()
+    counts = {
+        "synchrotrons": args.synchrotrons,
+        "client_workers": args.client_workers,
+        "persisters": args.persisters,
+    }
+    if min(counts.values()) < 1:
+        parser.error("each kind of worker needs at least one")
     try:
         if args.command == "up":
             settings = org_settings(args.config) if args.config else None
-            return asyncio.run(up(data, args.config, settings))
-        return asyncio.run(test(data, args.bench, args.pytest_args))
+            return asyncio.run(up(data, counts, args.config, settings))
+        return asyncio.run(test(data, counts, args.bench, args.pytest_args))
     except MessengerError as e:
         print(f"scaled homeserver: {e}", file=sys.stderr)
         return 2
