@@ -196,13 +196,12 @@ async def run_until_signal(
             return
 
         runtime.start()
-        if not checked.is_set():
-            background = asyncio.create_task(apply_beside(apply_org, stop))
-
         try:
             await asyncio.wait_for(runtime.wait_synced(), 120)
         except TimeoutError:
             print("warning: not every bot has synced after 120 s; still trying", flush=True)
+        if not checked.is_set():  # after the first sync: the bots answer first
+            background = asyncio.create_task(apply_beside(apply_org, stop))
         write_heartbeat(settings.home, runtime)
         print(f"bots running: {', '.join(b.user_id for b in runtime.bots)}", flush=True)
 

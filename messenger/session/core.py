@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import io
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKeyRequest
@@ -41,6 +39,7 @@ from messenger.session.decryption import (
 from messenger.session.olmkeys import E2EEClient
 from messenger.session.outbox import OutboxMixin
 from messenger.session.statecache import RoomStateCache
+from messenger.session.syncfilter import SyncFilter
 from messenger.store import StateStore
 
 log = logging.getLogger(__name__)
@@ -50,20 +49,6 @@ __all__ = ["KEY_MISSING", "UNDECRYPTED_NS", "WITHHELD_NS", "Session", "backoff_d
 SYNC_TIMEOUT_MS = 30_000
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
-SYNC_FILTER: dict[str, Any] = {
-    "room": {
-        "timeline": {"limit": 100},
-        "state": {"lazy_load_members": True},
-        "ephemeral": {"not_types": ["*"]},
-        "account_data": {"not_types": ["*"]},
-    },
-    "presence": {"not_types": ["*"]},
-    "account_data": {"not_types": ["*"]},
-}
-"""What a session reads from /sync: timelines, the state they need (members lazily), to-device
-and device lists; never typing, receipts, presence or account data. Uploaded once per process
-(the homeserver keeps it by ID)."""
-
 Handler = Callable[[SyncBatch], Awaitable[None]]
 ConnectionHook = Callable[[bool, str | None], Awaitable[None]]
 
@@ -89,8 +74,7 @@ class Session(OutboxMixin, DecryptionMixin):
         self.sync_ok = False
         self._need_full_state = True
         self._http: aiohttp.ClientSession | None = None
-        self.sync_filter: dict[str, Any] = copy.deepcopy(SYNC_FILTER)
-        self._filter_id: str | None = None
+        self.sync_filter = SyncFilter()
 
         self.on_undecryptable: UndecryptableHook | None = None
         """Called once per event that stays unreadable: (event, why) — withheld or timed out."""
@@ -103,6 +87,7 @@ class Session(OutboxMixin, DecryptionMixin):
         self.state = RoomStateCache(store)
         """Markers, power levels and encryption of the rooms, kept current from sync."""
         self._origins_dirty: set[str] = set()
+        self._index_pending: dict[str, str] = {}
 
     @property
     def user_id(self) -> str:
@@ -288,26 +273,7 @@ class Session(OutboxMixin, DecryptionMixin):
     def ignore_senders(self, user_ids: set[str]) -> None:
         """Leave these accounts' timeline events out of every sync (the homeserver then does
         not wake this session for them): other bots, whose messages no bot reads."""
-        timeline = self.sync_filter["room"]["timeline"]
-        if user_ids:
-            timeline["not_senders"] = sorted(user_ids)
-        else:
-            timeline.pop("not_senders", None)
-        self._filter_id = None
-
-    async def _filter(self) -> str | dict[str, Any]:
-        """The sync filter's ID on the homeserver (uploaded once), or the filter itself when
-        the upload failed (retried on the next sync)."""
-        if self._filter_id is None:
-            try:
-                resp = await self.api(
-                    "POST", f"/user/{quote(self.user_id)}/filter", self.sync_filter
-                )
-                found = resp.get("filter_id")
-                self._filter_id = found if isinstance(found, str) and found else None
-            except MessengerError as e:
-                log.warning("%s: uploading the sync filter failed (%s)", self.user_id, e)
-        return self._filter_id or self.sync_filter
+        self.sync_filter.ignore_senders(user_ids)
 
     async def sync_once(self, handler: Handler, timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
         """One /sync: handle the batch (to-device and timeline), then persist the token."""
@@ -323,7 +289,7 @@ class Session(OutboxMixin, DecryptionMixin):
         # nio gives a full-state sync no client timeout at all: bound every sync ourselves,
         # so a stalled connection is given up and retried instead of hanging the bot.
         limit = self.client.config.request_timeout + wait / 1000
-        sync_filter = await self._filter()
+        sync_filter = await self.sync_filter.current(self.api, self.user_id)
         resp = await guarded(
             asyncio.wait_for(
                 self.client.sync(
@@ -347,8 +313,13 @@ class Session(OutboxMixin, DecryptionMixin):
         await handler(batch)
         await self._persist_outbound()
         await self._save_origins()
-        await self.state.save()
-        await self.store.put("session", "sync_token", resp.next_batch)
+        # One commit for what the batch leaves behind: message indices, room state, token.
+        async with self.store.transaction() as tx:
+            await self._write_indices(tx)
+            await self.state.write(tx)
+            await tx.put("session", "sync_token", resp.next_batch)
+        self._index_pending.clear()
+        self.state.written()
         self.sync_ok = True
         self.synced.set()
         self.synced.clear()

@@ -26,7 +26,7 @@ from messenger.events import Incoming, SyncBatch
 from messenger.i18n import N_
 from messenger.poison import poison_log
 from messenger.session.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
-from messenger.store import StateStore
+from messenger.store import StateStore, Tx
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class DecryptionMixin:
     key_origins: dict[str, dict[str, Any]]
     """Megolm session ID → the device (and its keys) it came from, bound when it arrived."""
     _origins_dirty: set[str]
+    _index_pending: dict[str, str]
 
     async def _note_withheld(self, to_device: list[dict[str, Any]]) -> None:
         for ev in to_device:
@@ -97,8 +98,11 @@ class DecryptionMixin:
             await guarded(self.client.keys_query(), "querying keys")
 
     async def _checked_all(self, incs: list[Incoming]) -> list[Incoming]:
-        """Reject a Megolm message index seen before under another event ID (a replay); the
-        indices of a whole batch are looked up and recorded in one store transaction."""
+        """Reject a Megolm message index seen before under another event ID (a replay).
+
+        New indices are recorded with the batch's sync token (``_write_indices``, one
+        transaction at the end of the batch): a crash before it re-delivers the batch, whose
+        decryption finds the same indices again, so nothing is missed."""
         client = self.client
         indices = client.megolm_indices if isinstance(client, E2EEClient) else {}
         todo: list[tuple[int, str]] = []
@@ -106,21 +110,24 @@ class DecryptionMixin:
             where = indices.pop(inc.event_id, None)
             if where is not None and inc.encrypted and not inc.decrypt_error:
                 todo.append((i, hashlib.sha256("|".join(map(str, where)).encode()).hexdigest()))
-        if not todo:
-            return incs
         out = list(incs)
-        async with self.store.transaction() as tx:
-            for i, key in todo:
-                inc = incs[i]
-                seen = await tx.get(INDEX_NS, key)
-                if seen is None:
-                    await tx.put(INDEX_NS, key, {"event_id": inc.event_id})
-                elif seen.get("event_id") != inc.event_id:
-                    log.warning(
-                        "%s: %s replays the ciphertext of %s", self.user_id, inc.event_id, seen
-                    )
-                    out[i] = self._rejected(inc, "replayed ciphertext of an earlier message")
+        for i, key in todo:
+            inc = incs[i]
+            seen = self._index_pending.get(key)
+            if seen is None:
+                kept = await self.store.get(INDEX_NS, key)
+                seen = kept.get("event_id") if isinstance(kept, dict) else None
+            if seen is None:
+                self._index_pending[key] = inc.event_id
+            elif seen != inc.event_id:
+                log.warning("%s: %s replays the ciphertext of %s", self.user_id, inc.event_id, seen)
+                out[i] = self._rejected(inc, "replayed ciphertext of an earlier message")
         return out
+
+    async def _write_indices(self, tx: Tx) -> None:
+        """Record the message indices ``_checked_all`` saw first (cleared once committed)."""
+        for key, event_id in self._index_pending.items():
+            await tx.put(INDEX_NS, key, {"event_id": event_id})
 
     def _rejected(self, inc: Incoming, why: str) -> Incoming:
         """An encrypted event we decrypted but must not trust: no content, no device."""

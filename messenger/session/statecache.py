@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from messenger.protocol import ROOM_MARKER
-from messenger.store import StateStore
+from messenger.store import StateStore, Tx
 
 NS = "room-state"
 META_NS = "room-state-meta"
@@ -94,12 +94,21 @@ class RoomStateCache:
         if not self._dirty and self.complete == self._complete_saved:
             return
         async with self._store.transaction() as tx:
-            for room_id in self._dirty:
-                if room_id in self._rooms:
-                    await tx.put(NS, room_id, self._rooms[room_id])
-                else:
-                    await tx.delete(NS, room_id)
-            if self.complete and not self._complete_saved:
-                await tx.put(META_NS, "cache", {"version": VERSION})
+            await self.write(tx)
+        self.written()
+
+    async def write(self, tx: Tx) -> None:
+        """Write what changed into ``tx`` (the session's end-of-batch transaction); call
+        ``written`` once it committed."""
+        for room_id in self._dirty:
+            if room_id in self._rooms:
+                await tx.put(NS, room_id, self._rooms[room_id])
+            else:
+                await tx.delete(NS, room_id)
+        if self.complete and not self._complete_saved:
+            await tx.put(META_NS, "cache", {"version": VERSION})
+
+    def written(self) -> None:
+        """The last ``write`` committed."""
         self._dirty.clear()
         self._complete_saved = self.complete
