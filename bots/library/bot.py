@@ -131,8 +131,7 @@ class LibraryBot(Bot):
         here = await self.members.joined(ctx.room_id)
         readers = None if here is None else self.not_bots(here) - {ctx.sender}
         audience = Audience(ctx.sender, ctx.room_id, readers, self.org.homeserver.server_name)
-        rooms = {e.room for e in self.shelf.entries.values()}
-        joined = {room: await self.members.joined(room) for room in sorted(rooms)}
+        joined = {room: await self.members.joined(room) for room in sorted(self.shelf.rooms)}
         return View(audience, joined)
 
     async def entry_here(self, ctx: Context, entry_id: str, view: View | None = None) -> Entry:

@@ -9,6 +9,7 @@ committed store after the batch (so a rolled-back change never lingers in the in
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 from bots.library import store as s
 from bots.library.model import Entry
@@ -20,21 +21,28 @@ class Shelf:
 
     def __init__(self) -> None:
         self.entries: dict[str, Entry] = {}
+        self.rooms: Counter[str] = Counter()
+        """How many entries each room has on the shelf."""
         self.index = TextIndex()
         self.loaded = False
         self._touched: set[str] = set()
 
     def put(self, entry: Entry) -> None:
         """Take in one entry as stored (a removed one leaves the shelf)."""
+        self.drop(entry.id)
         if entry.removed:
-            self.drop(entry.id)
             return
         self.entries[entry.id] = entry
+        self.rooms[entry.room] += 1
         self.index.add(entry.id, title=entry.title, text=entry.text, tags=entry.tags)
 
     def drop(self, entry_id: str) -> None:
         """Forget one entry."""
-        self.entries.pop(entry_id, None)
+        gone = self.entries.pop(entry_id, None)
+        if gone is not None:
+            self.rooms[gone.room] -= 1
+            if not self.rooms[gone.room]:
+                del self.rooms[gone.room]
         self.index.remove(entry_id)
 
     async def load(self, reader: s.Reader) -> int:
@@ -43,6 +51,7 @@ class Shelf:
         stored = await s.all_entries(reader)
         entries, index = await asyncio.to_thread(_build, stored)
         self.entries, self.index = entries, index
+        self.rooms = Counter(e.room for e in entries.values())
         self.loaded = True
         return len(self.entries)
 

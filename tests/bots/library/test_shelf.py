@@ -58,3 +58,16 @@ async def test_rebuild_refresh_and_rollback(tmp_path: Path) -> None:
     assert found(shelf, "valg") == []
     assert shelf.entries == {}
     await store.close()
+
+
+def test_rooms_count_what_is_on_the_shelf() -> None:
+    shelf = Shelf()
+    shelf.put(entry(1, "a"))
+    shelf.put(entry(2, "b"))
+    shelf.put(entry(2, "b again"))  # re-put: still one
+    assert shelf.rooms == {"!a:l": 2}
+    shelf.put(entry(1, "a", removed=True))
+    shelf.drop("K2")
+    shelf.drop("K9")
+    assert shelf.rooms == {}
+    assert shelf.entries == {}
