@@ -326,7 +326,8 @@ class StateStore:
             return await self._sent_event_id(key)
 
     async def given_up(self, key: str) -> bool:
-        """Whether every message queued under ``key`` was given up (refused for good)."""
+        """Whether no message queued under ``key`` can ever be sent: every one was given up
+        (refused for good), or none was ever queued (a reference to it waits for nothing)."""
         async with (
             self._lock,
             self._db.execute(
@@ -335,7 +336,7 @@ class StateStore:
             ) as cur,
         ):
             row = await cur.fetchone()
-        return bool(row and row[0] and not row[1])
+        return not (row and row[0] and row[1])
 
     async def _sent_event_id(self, key: str) -> str | None:
         async with self._db.execute(

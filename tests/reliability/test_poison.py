@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from messenger.poison import set_poison
+from messenger.session.outbox import OUTBOX_REF
 from tests.support import Member, OrgEnv, client_api
 
 
@@ -100,6 +101,32 @@ async def test_a_reply_to_an_unknown_thread_does_not_block_the_room(
     for bot in bot_ids:
         await anna.wait_reply(bad, bot)
     assert ping_count(anna, bad, bot_ids) == dict.fromkeys(bot_ids, 1)
+
+
+async def test_a_message_threaded_on_a_never_queued_card_does_not_block_the_room(
+    org_env: OrgEnv, member_factory: Any
+) -> None:
+    """A queued message whose thread root is an outbox key nothing was ever queued under can
+    never get its relation: it goes out without one, and the room's next message follows."""
+    _s, room_id, (anna,), runtime = await org_env.room_with_bots(
+        member_factory, members=1, bots=["events"]
+    )
+    bot = runtime.bots[0]
+    body = f"orphan {uuid.uuid4().hex}"
+    orphan = {
+        "msgtype": "m.notice",
+        "body": body,
+        "m.relates_to": {"rel_type": "m.thread", "event_id": f"{OUTBOX_REF}never-queued"},
+    }
+    async with bot.store.transaction() as tx:
+        await tx.enqueue(room_id, orphan, txn_id=f"orphan-{uuid.uuid4().hex}", key="orphan")
+    bot.session.wake_outbox()
+
+    async def orphan_arrived() -> bool:
+        return any(getattr(ev, "body", None) == body for _r, ev in anna.events)
+
+    await anna.wait_until(orphan_arrived)
+    await all_bots_answer(anna, room_id, {bot.user_id})
 
 
 async def test_an_oversized_reply_does_not_block_the_room(
