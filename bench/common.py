@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MatrixRoom, RoomMessageText
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    InviteMemberEvent,
+    MatrixRoom,
+    MegolmEvent,
+    RoomMessageText,
+)
 
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.deploy.scaled import ScaledSynapse
@@ -208,3 +215,55 @@ def server_turnaround_ms(member: Member, command_id: str, reply: dict[str, Any])
     if sent is None:
         return None
     return float(reply["origin_server_ts"] - sent.server_timestamp)
+
+
+class Answers:
+    """A member's answers by the event they answer, indexed as its timeline grows.
+
+    ``Member.replies_to`` reads the whole timeline on every look: in hundreds of rooms with
+    twenty commands in flight the benchmark's own client, not the bots, became the bottleneck.
+    """
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+        self._seen = 0
+        self._undecrypted: list[int] = []
+        self._answers: dict[str, list[dict[str, Any]]] = {}
+        self._ts: dict[str, int] = {}
+
+    def _scan(self) -> None:
+        events = self.member.events
+        again = []
+        for i in [*self._undecrypted, *range(self._seen, len(events))]:
+            ev = events[i][1]
+            if isinstance(ev, MegolmEvent):
+                again.append(i)
+                continue
+            src = getattr(ev, "source", {})
+            self._ts[src.get("event_id", "")] = int(src.get("origin_server_ts", 0))
+            content = src.get("content", {})
+            rel = content.get("m.relates_to", {}) if isinstance(content, dict) else {}
+            reply = rel.get("m.in_reply_to", {}) if isinstance(rel, dict) else {}
+            target = reply.get("event_id") if isinstance(reply, dict) else None
+            if isinstance(target, str):
+                self._answers.setdefault(target, []).append(src)
+        self._seen, self._undecrypted = len(events), again
+
+    def to(self, event_id: str, sender: str) -> list[dict[str, Any]]:
+        """The decrypted answers to ``event_id`` from ``sender`` seen so far."""
+        self._scan()
+        return [a for a in self._answers.get(event_id, []) if a.get("sender") == sender]
+
+    async def wait(self, event_id: str, sender: str, timeout: float) -> dict[str, Any]:
+        """The first answer to ``event_id`` from ``sender``."""
+
+        async def answered() -> bool:
+            return bool(self.to(event_id, sender))
+
+        await self.member.wait_until(answered, timeout)
+        return self.to(event_id, sender)[0]
+
+    def turnaround_ms(self, event_id: str, answer: dict[str, Any]) -> float | None:
+        """The homeserver's clock from ``event_id`` to ``answer`` (None if not seen)."""
+        sent = self._ts.get(event_id)
+        return None if sent is None else float(answer["origin_server_ts"] - sent)

@@ -18,6 +18,7 @@ import asyncio
 import signal
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import (
     Bench,
@@ -33,6 +34,7 @@ from bench.common import (
 )
 from tests.support import Member
 
+BOTS = ["events", "resources", "translate"]
 BLOCK = 10
 """Round trips per block; bot and echo blocks alternate (ABBA) so load drifts hit both."""
 
@@ -74,7 +76,21 @@ async def rounds_into(
     series.synapse_cpu_s += cpu_s(pid) - cpu0
 
 
-async def main(rounds: int, rooms: int) -> None:
+async def start_bots(org_file: Path, home: Path, apart: bool) -> list[asyncio.subprocess.Process]:
+    """The bots in one ``samverkan up``, or each in its own (``--bots``)."""
+    if not apart:
+        return [await bot_process(org_file, home)]
+    return [await bot_process(org_file, home, [name]) for name in BOTS]
+
+
+async def stop_bots(procs: list[asyncio.subprocess.Process]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        await proc.wait()
+
+
+async def main(rounds: int, rooms: int, apart: bool = False) -> None:
     async with bench_env() as bench:
         org = bench.org()
         person, pw = await bench.user("member")
@@ -118,7 +134,7 @@ async def main(rounds: int, rooms: int) -> None:
         await member.wait_all_joined([echo_room], {echo_id}, 60)
 
         t0 = time.perf_counter()
-        proc = await bot_process(org_file, org.home)
+        procs = await start_bots(org_file, org.home, apart)
         await member.wait_all_joined([room_id], set(bots.values()), 180)
         first = await member.send(room_id, "!tz")
         await member.wait_reply(first, sender=bots["events"], timeout=180)
@@ -136,23 +152,23 @@ async def main(rounds: int, rooms: int) -> None:
             for series, room, who in order if i // BLOCK % 2 == 0 else order[::-1]:
                 await rounds_into(series, bench, member, room, "!tz", who, n)
         await rounds_into(ping, bench, member, room_id, "!ping", None, max(10, rounds // 4), 3)
-        rss = peak_rss_mb(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        await proc.wait()
+        rss = sum(peak_rss_mb(p.pid) for p in procs)
+        await stop_bots(procs)
 
         t1 = time.perf_counter()
-        proc = await bot_process(org_file, org.home)
+        procs = await start_bots(org_file, org.home, apart)
         again = await member.send(room_id, "!tz")
         await member.wait_reply(again, sender=bots["events"], timeout=180)
         cold = time.perf_counter() - t1
-        proc.send_signal(signal.SIGTERM)
-        await proc.wait()
+        await stop_bots(procs)
         await echo.close()
         await org.close()
 
+        where = "three processes (up --bots)" if apart else "one process"
         print(
-            f"# encrypted round trips in a provisioned organisation room (3 bots, coordinator, "
-            f"2 members), {rounds} each, alternating blocks of {BLOCK}; load {loadavg()}"
+            f"# encrypted round trips in a provisioned organisation room (3 bots in {where}, "
+            f"coordinator, 2 members), {rounds} each, alternating blocks of {BLOCK}; "
+            f"load {loadavg()}"
         )
         print(summary("!tz, events bot (samverkan up, all bots)", tz.ms))
         print(summary("!tz, bare nio echo bot, own room (floor)", floor.ms))
@@ -173,7 +189,7 @@ async def main(rounds: int, rooms: int) -> None:
             f"cold start to first answer, 3 bots in {rooms} rooms: {cold:.2f} s "
             f"(first ever start incl. login and cross-signing bootstrap: {cold_first:.2f} s)"
         )
-        print(f"bot process peak RSS (language detector loaded): {rss:.0f} MB")
+        print(f"bot processes' peak RSS (language detector loaded): {rss:.0f} MB")
         print(f"undecryptable events seen by the member: {len(member.undecryptable())}")
 
 
@@ -181,8 +197,11 @@ def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--rooms", type=int, default=20)
+    parser.add_argument(
+        "--apart", action="store_true", help="each bot in its own process (up --bots)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.rooms))
+    asyncio.run(main(args.rounds, args.rooms, args.apart))
 
 
 if __name__ == "__main__":

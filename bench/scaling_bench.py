@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import (
+    Answers,
     Bench,
     EchoBot,
     bench_env,
@@ -35,7 +36,6 @@ from bench.common import (
     loadavg,
     pct,
     peak_rss_mb,
-    server_turnaround_ms,
 )
 from messenger.deploy.provision import Provisioner
 from tests.support import Member, OrgEnv
@@ -75,6 +75,7 @@ async def blast(bench: Bench, member: Member, rooms: list[str], n: int, bot: str
     """Send ``n`` messages across ``rooms`` (IN_FLIGHT at a time); per second until done."""
     sem = asyncio.Semaphore(IN_FLIGHT)
     out = Blast()
+    answers = Answers(member)
     pid = bench.synapse.pid
     cpu0, t0 = cpu_s(pid), time.perf_counter()
 
@@ -86,9 +87,9 @@ async def blast(bench: Bench, member: Member, rooms: list[str], n: int, bot: str
             out.send_ms.append((t2 - t1) * 1000)
             if not bot:
                 return
-            reply = (await member.wait_reply(event_id, sender=bot, timeout=300))[0]
+            reply = await answers.wait(event_id, bot, timeout=300)
             out.answer_ms.append((time.perf_counter() - t2) * 1000)
-            turn = server_turnaround_ms(member, event_id, reply)
+            turn = answers.turnaround_ms(event_id, reply)
             if turn is not None:
                 out.turnaround_ms.append(turn)
 
