@@ -140,6 +140,8 @@ class EchoBot:
         )
         self.answering = asyncio.Event()
         self._task: asyncio.Task[Any] | None = None
+        self._joins: set[asyncio.Task[None]] = set()
+        self._joining = asyncio.Semaphore(8)
 
     async def start(self, password: str) -> None:
         """Log in, take the first sync, and keep syncing in the background."""
@@ -151,7 +153,13 @@ class EchoBot:
 
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key == self.user_id and event.membership == "invite":
-            await self.client.join(room.room_id)
+            task = asyncio.create_task(self._join(room.room_id))  # not one room at a time
+            self._joins.add(task)
+            task.add_done_callback(self._joins.discard)
+
+    async def _join(self, room_id: str) -> None:
+        async with self._joining:
+            await self.client.join(room_id)
 
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
         if event.body in ECHOED and event.sender != self.user_id and self.answering.is_set():
