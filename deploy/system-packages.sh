@@ -9,6 +9,7 @@
 set -eu
 
 missing=""
+PATH="$PATH:/usr/sbin:/sbin"  # nginx is in /usr/sbin, off an ordinary user's PATH
 have_postgres() {
     command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }

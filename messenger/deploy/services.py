@@ -28,7 +28,8 @@ TAIL = 1500  # characters of a log shown when a service fails to start
 def tool(name: str) -> str:
     """The path of a system program: on PATH, else PostgreSQL's newest bindir (Debian keeps
     initdb and pg_ctl in /usr/lib/postgresql/<version>/bin)."""
-    found = shutil.which(name)
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    found = shutil.which(name, path=path)  # nginx lives in /usr/sbin, off a user's PATH
     if found:
         return found
     candidates = glob.glob(f"/usr/lib/postgresql/*/bin/{name}")
