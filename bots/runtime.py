@@ -292,14 +292,15 @@ async def make_runtime(
     recovery_keys: dict[str, str] | None = None,
     *,
     apart: bool = False,
+    exclusive: bool = False,
 ) -> Runtime:
     """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests.
 
     ``recovery_keys`` (bot name → recovery key) restores bots whose disk was wiped; the
     deployment store's copies are used otherwise. ``apart``: the enabled bots not in ``names``
-    run in other processes (``samverkan up --bots``); each hosted bot's data directory is then
-    locked to this process, so no bot ever runs twice (its exactly-once store and device are
-    its own).
+    run in other processes (``samverkan up --bots``). ``exclusive`` (``up``, always): each
+    hosted bot's data directory is locked to this process, so no bot ever runs in two (its
+    exactly-once store and device are its own).
     """
     org = deployment.settings.org
     hosted = names or list(org.bots.enabled)
@@ -309,11 +310,12 @@ async def make_runtime(
 
     async def one(name: str) -> None:
         user_id = org.bot_user_ids()[name]
-        if apart:
+        if exclusive or apart:
             locks.append(BotLock.take(deployment.account_dir(user_id), name))
         session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
         bot = made[name] = bot_class(name)(session, org)
         session.ignore_senders(set(org.bot_user_ids().values()) - {user_id})
+        session.resume_from_cache = True
         _, password = await deployment.ensure_account(user_id)
         identity = await prepare_identity(
             bot, deployment, password, (recovery_keys or {}).get(name)
@@ -373,7 +375,12 @@ async def restore_bot(
     user_id = org.bot_user_ids().get(name)
     if user_id is None:
         raise MessengerError(f"no bot named {name!r}; bots: {', '.join(org.bot_user_ids())}")
-    session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
+    lock = BotLock.take(deployment.account_dir(user_id), name)  # not while `up` runs it
+    try:
+        session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
+    except BaseException:
+        lock.release()
+        raise
     try:
         bot = bot_class(name)(session, org)
         _, password = await deployment.ensure_account(user_id)
@@ -384,3 +391,4 @@ async def restore_bot(
         return identity
     finally:
         await session.close()
+        lock.release()

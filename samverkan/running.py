@@ -178,7 +178,7 @@ async def run_until_signal(
         if await deployment.store.get(PROVISIONED_NS, "org") != {"digest": digest}:
             await apply_org()
             checked.set()
-        made = await make_runtime(deployment, only, apart=only is not None)
+        made = await make_runtime(deployment, only, apart=only is not None, exclusive=True)
         for line in made.notices:
             print(line, flush=True)
         return made

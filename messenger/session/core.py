@@ -75,6 +75,10 @@ class Session(OutboxMixin, DecryptionMixin):
         self._need_full_state = True
         self._http: aiohttp.ClientSession | None = None
         self.sync_filter = SyncFilter()
+        self.resume_from_cache = False
+        """A restart's first sync resumes from the stored token when the state cache is
+        complete (bots: they read room state only from the cache); otherwise it asks for full
+        state, from which nio learns every joined room (the person's client lists them)."""
 
         self.on_undecryptable: UndecryptableHook | None = None
         """Called once per event that stays unreadable: (event, why) — withheld or timed out."""
@@ -280,10 +284,11 @@ class Session(OutboxMixin, DecryptionMixin):
         await self._maintain_keys()
         token = await self.store.get("session", "sync_token")
         first = self._need_full_state
-        # A restart resumes from the stored token: the room state a command needs (markers,
-        # power levels, encryption) is in the sealed state cache. Only a store whose cache was
-        # never filled asks for full state once (every room's state: slow in many rooms).
-        full = first and token is not None and not self.state.complete
+        # A bot's restart resumes from the stored token: the room state a command needs
+        # (markers, power levels, encryption) is in the sealed state cache. Only a store whose
+        # cache was never filled asks for full state once (every room's state: slow in many
+        # rooms).
+        full = first and token is not None and not (self.resume_from_cache and self.state.complete)
         # The first sync of a process returns at once, with what arrived while it was down.
         wait = 0 if first else timeout_ms
         # nio gives a full-state sync no client timeout at all: bound every sync ourselves,

@@ -388,7 +388,12 @@ async def test_stall_longer_than_the_sync_timeout(
 ) -> None:
     # A /sync long-poll waits 30 s and nio gives up 15 s after that; here it polls for 0.1 s,
     # so nio gives up after 15.1–16.1 s and an 18 s stall of every connection outlasts it.
-    monkeypatch.setattr(Session.sync_once, "__defaults__", (100,))
+    original = Session.sync_once
+
+    async def short_polls(self: Session, handler: Any, timeout_ms: int = 0) -> None:
+        await original(self, handler, timeout_ms=100)  # the running loops call it anew
+
+    monkeypatch.setattr(Session, "sync_once", short_polls)
     warm = await send(net, 0, net.rooms[1], "!ping")  # every bot now polls with the short timeout
     await answered_exactly_once(net, [warm], settle=0)
     abandoned = net.proxy.abandoned_in_stall
