@@ -36,9 +36,8 @@ from bots.examples import DatedExamples
 from messenger.botkit.bot import Bot
 from messenger.botkit.context import Context, edit_content, notice_content, outbox_ref
 from messenger.config import COORDINATOR_LEVEL, OrgFile
-from messenger.errors import MessengerError
 from messenger.events import SyncBatch
-from messenger.i18n import N_, Translator, translator
+from messenger.i18n import N_
 from messenger.protocol import Notice
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -139,14 +138,6 @@ class EventsBot(Bot):
             except ValueError:
                 log.warning("ignoring the stored timezone %r of %s: not an IANA zone", chosen, user)
         return await s.user_zone(tx, user)
-
-    async def room_translator(self, room_id: str) -> Translator:
-        """The room's language, for what the room shares: cards, reminders, poll tallies."""
-        try:
-            group = await self.group_of(room_id)
-        except MessengerError:
-            group = None
-        return translator(self.room_locale(room_id, group))
 
     def local_start(
         self, day: DateWord, at: time, zone: str, example: Example

@@ -28,7 +28,7 @@ from messenger.botkit.shared import LIBRARY_PUBLIC_NS, shared_key
 from messenger.config import COORDINATOR_LEVEL, Group, OrgFile
 from messenger.errors import MessengerError
 from messenger.events import SyncBatch
-from messenger.i18n import N_, Translator, translator
+from messenger.i18n import N_
 from messenger.protocol import Notice
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -162,10 +162,6 @@ class LibraryBot(Bot):
         """The working group's or partnership's name of a room (its ID if unknown)."""
         group = await self.group_or_none(room_id)
         return group.name if group else room_id
-
-    async def room_translator(self, room_id: str) -> Translator:
-        """The language of what a room shares (its cards)."""
-        return translator(self.room_locale(room_id, await self.group_or_none(room_id)))
 
     async def save(self, tx: Tx, entry: Entry) -> None:
         """Store an entry and let the index know."""

@@ -31,7 +31,7 @@ from messenger.botkit.context import Context, edit_content, notice_content, outb
 from messenger.botkit.shared import LIBRARY_INBOX_NS, PROJECT_RESOURCES_NS, PROJECTS_NS, shared_key
 from messenger.config import COORDINATOR_LEVEL, OrgFile
 from messenger.errors import MessengerError
-from messenger.i18n import N_, Translator, translator
+from messenger.i18n import N_, Translator
 from messenger.protocol import Notice
 from messenger.session.core import Session
 from messenger.store import Tx
@@ -183,14 +183,6 @@ class ProjectsBot(Bot):
             raise CommandError(
                 N_("{user} is not a member of this room; name someone who is"), user=user
             )
-
-    async def room_translator(self, room_id: str) -> Translator:
-        """The room's language, for what the room shares: cards, reminders, flags."""
-        try:
-            group = await self.group_of(room_id)
-        except MessengerError:
-            group = None
-        return translator(self.room_locale(room_id, group))
 
     def card_content(self, t: Translator, p: Project) -> dict[str, Any]:
         """A new card's content (the room's language)."""

@@ -29,7 +29,7 @@ from messenger.e2ee.verification import VerificationManager
 from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
-from messenger.i18n import N_
+from messenger.i18n import N_, Translator, translator
 from messenger.poison import poison_check
 from messenger.protocol import ROOM_MARKER, Notice
 from messenger.session.core import Session
@@ -383,6 +383,14 @@ class Bot:
     def room_locale(self, room_id: str, group: Group | None) -> str:
         """The language of what the room shares (cards)."""
         return self.prefs.room_locale(self.org, room_id, group)
+
+    async def room_translator(self, room_id: str) -> Translator:
+        """The room's language, for what the room shares: cards, reminders, flags."""
+        try:
+            group = await self.group_of(room_id)
+        except MessengerError:
+            group = None
+        return translator(self.room_locale(room_id, group))
 
     # -- hooks ----------------------------------------------------------------------------
 
