@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bots.runtime import make_runtime
+from bots.runtime import make_runtime, restore_bot
 from messenger.deploy.deployment import Deployment
 from messenger.deploy.homeserver import EmbeddedSynapse
 from messenger.errors import MessengerError
@@ -62,6 +62,8 @@ async def test_bots_in_two_processes_answer_as_one(
         b = await make_runtime(second, ["resources", "translate"], apart=True)
         with pytest.raises(MessengerError, match="events bot already runs"):
             await make_runtime(second, ["events"], apart=True)
+        with pytest.raises(MessengerError, match="events bot already runs"):
+            await restore_bot(second, "events")  # never beside the process running it
         a.start()
         b.start()
         await a.wait_synced()
