@@ -20,6 +20,7 @@ def script() -> list[tuple[str, str]]:
     """What the coordinator types, as (room, text): every bot at work once. ``main`` is the
     first working group; ``sw`` the first group working in Swahili (the Kenya partnership)."""
     day = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
+    until = (datetime.date.today() + datetime.timedelta(days=180)).isoformat()
     return [
         ("main", "!ping"),
         ("main", "!help"),
@@ -30,6 +31,18 @@ def script() -> list[tuple[str, str]]:
         ),
         ("main", "!pool add funding 50000 --unit SEK"),
         ("main", '!request funding "Travel to the Nairobi workshop" --amount 12000'),
+        (
+            "main",
+            f'!project create "Women in local politics" --until {until} '
+            '--goal "40 trained candidates" --sdg 5',
+        ),
+        (
+            "main",
+            '!kb add "Volunteers in the election campaign" --type lesson --tags kenya '
+            "Start early with local volunteers.",
+        ),
+        ("main", "!kb search volunteer"),
+        ("sw", "!holidays"),
         ("sw", "!translator add sw>en"),
         # Swahili is a working language there: nothing to do until someone asks for English.
         ("sw", SWAHILI),

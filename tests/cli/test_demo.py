@@ -78,6 +78,15 @@ async def test_demo_is_reachable_from_the_cli_and_runs_its_showcase_once(tmp_pat
         assert "Tunahitaji" not in out[:kenya]
         asked = out.index("> !translate en", swahili)
         assert out[asked:].split("\n")[1].startswith("  < @translate:localhost [decrypted]:"), out
+        # Every bot at work: the projects and library bots, the Kenya room's holidays.
+        for typed, bot in (
+            ("> !project create", "@projects"),
+            ("> !kb add", "@library"),
+            ("> !kb search volunteer", "@library"),
+            ("> !holidays", "@events"),
+        ):
+            answer = out[out.index(typed) :].split("\n")[1]
+            assert answer.startswith(f"  < {bot}:localhost [decrypted]:"), (typed, out)
 
         # The demo prints the command lines that reach it.
         assert f"in {tmp_path} (the demo's data is in {demo_home})" in out
