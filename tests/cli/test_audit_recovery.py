@@ -14,6 +14,7 @@ from messenger.deploy.audit.hosting import check_recovery, recovery_fingerprint
 from messenger.deploy.deployment import RECOVERY_NS, RECOVERY_STORED_NS, unlock_vault
 from messenger.store import StateStore
 from samverkan.cli import main
+from tests.cli.support import offline_home
 
 PASSPHRASE = "recovery passphrase"
 ORG = textwrap.dedent("""
@@ -26,12 +27,7 @@ ORG = textwrap.dedent("""
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("SAMVERKAN_HOME", str(home))
-    monkeypatch.setenv("SAMVERKAN_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("SAMVERKAN_FAST_KDF", "1")
-    (tmp_path / "org.toml").write_text(ORG)
-    return home
+    return offline_home(tmp_path, monkeypatch, ORG, PASSPHRASE)
 
 
 async def deployment_store(home: Path) -> StateStore:

@@ -25,6 +25,7 @@ from messenger.deploy.deployment import unlock_vault
 from messenger.store import StateStore
 from samverkan.cli import main
 from samverkan.ledger_cmd import verify_text
+from tests.cli.support import offline_home
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "ledger cli passphrase"
@@ -40,12 +41,7 @@ ORG = textwrap.dedent("""
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("SAMVERKAN_HOME", str(home))
-    monkeypatch.setenv("SAMVERKAN_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("SAMVERKAN_FAST_KDF", "1")
-    (tmp_path / "org.toml").write_text(ORG)
-    return home
+    return offline_home(tmp_path, monkeypatch, ORG, PASSPHRASE)
 
 
 async def write_ledger(home: Path, n: int) -> None:

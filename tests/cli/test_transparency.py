@@ -24,6 +24,7 @@ from messenger.session.statecache import NS as ROOM_STATE_NS
 from messenger.store import StateStore
 from samverkan.cli import main
 from samverkan.transparency import parse_period, reason_category, scrub
+from tests.cli.support import offline_home
 
 PASSPHRASE = "transparency passphrase"
 ORG = textwrap.dedent("""
@@ -98,12 +99,7 @@ async def write_data(home: Path) -> None:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("SAMVERKAN_HOME", str(home))
-    monkeypatch.setenv("SAMVERKAN_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("SAMVERKAN_FAST_KDF", "1")
-    (tmp_path / "org.toml").write_text(ORG)
-    return home
+    return offline_home(tmp_path, monkeypatch, ORG, PASSPHRASE)
 
 
 async def report(tmp_path: Path, fmt: str, *options: str) -> str:
