@@ -405,6 +405,15 @@ class SamverkanApp(App[None]):
         self.mark_read(room_id)
         self.load_members(room_id)
 
+    def open_message(self, room_id: str, event_id: str | None) -> bool:
+        """Show a room with one of its messages (and its thread) in the side panel; False
+        when that message is not loaded (yet)."""
+        self.open_room(room_id)
+        message = self.client.timeline(room_id).get(event_id) if self.client else None
+        if self.main is not None and message is not None:
+            self.main.open_thread(message)
+        return message is not None
+
     @work(group="receipts", exit_on_error=False)
     async def mark_read(self, room_id: str) -> None:
         assert self.client is not None

@@ -196,12 +196,7 @@ class LibraryScreen(Screen[None]):
         if found is None:
             return
         item, card = found
-        self.sv.open_room(item.room_id)
-        main = self.sv.main
-        source = self.client.timeline(item.room_id).get(card.source_event_id or item.event_id)
-        if main is not None and source is not None:
-            main.open_thread(source)
-        elif source is None:
+        if not self.sv.open_message(item.room_id, card.source_event_id or item.event_id):
             self.sv.notify(self._("The source message is not loaded; scroll up in the room."))
 
     async def action_show(self) -> None:

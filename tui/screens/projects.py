@@ -259,11 +259,7 @@ class ProjectsScreen(Screen[None]):
         row = self.project()
         if row is None:
             return
-        self.sv.open_room(row.room_id)
-        main = self.sv.main
-        root = self.client.timeline(row.room_id).get(row.thread_root)
-        if main is not None and root is not None:
-            main.open_thread(root)
+        self.sv.open_message(row.room_id, row.thread_root)
 
 
 def word(t: Translator, words: dict[str, str], key: str) -> str:
