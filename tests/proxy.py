@@ -35,6 +35,7 @@ class Rule:
     times: int | None = 1  # None: until removed
     after_forward: bool = False
     status: int = 502
+    html: bool = False  # ``fail`` answers with an HTML page, as nginx does for a down upstream
     rewrite: Callable[[dict[str, Any]], None] | None = None
     hook: Callable[[bytes], Awaitable[None]] | None = None
     gate: asyncio.Event = field(default_factory=asyncio.Event)
@@ -145,6 +146,9 @@ class FaultProxy:
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError("dropped by the test proxy")
+        if rule.html:
+            page = f"<html><body><h1>{rule.status} Bad Gateway</h1></body></html>"
+            return web.Response(status=rule.status, text=page, content_type="text/html")
         return web.json_response(
             {"errcode": "M_UNKNOWN", "error": f"injected by the test proxy ({rule.name})"},
             status=rule.status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -239,10 +240,16 @@ class Session(OutboxMixin, DecryptionMixin):
         url = f"{self.client.homeserver}/_matrix/client/v3{path}"
         try:
             async with self._http.request(method, url, json=body, headers=headers) as r:
-                data = await r.json(content_type=None) if r.content_length != 0 else {}
+                text = await r.text() if r.content_length != 0 else ""
                 status = r.status
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise TransientError(f"{method} {path} failed: {e.__class__.__name__}: {e}") from None
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:  # a reverse proxy's error page (nginx's 502 while Synapse restarts)
+            if status < 400:
+                raise TransientError(f"{method} {path}: HTTP {status} without JSON") from None
+            data = {}
         data = data if isinstance(data, dict) else {}
         if status == 401 and "flows" in data:
             return data
