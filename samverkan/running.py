@@ -40,6 +40,7 @@ async def provisioned(home: Path) -> AsyncIterator[None]:
 EXAMPLE_CONFIG = example_file("org.toml")
 FEDERATION_CONFIG = example_file("federation-org.toml")
 HEARTBEAT_FILE = "runtime-status.json"
+APPLY_BESIDE_AFTER_S = 20.0
 PROVISIONED_NS = "provisioned"
 """Deployment store: the digest of the organisation file last applied without a failure."""
 
@@ -115,7 +116,13 @@ def provisioning_lock(home: Path) -> Iterator[None]:
 
 
 async def apply_beside(apply: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
-    """Apply the organisation file while the bots run; a failure is reported, not fatal."""
+    """Apply the organisation file while the bots run, once the restart's first answers are
+    out (in 500 rooms reading every room's state costs seconds of CPU); a failure is
+    reported, not fatal."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), APPLY_BESIDE_AFTER_S)
+    if stop.is_set():
+        return
     try:
         await retry_transient(apply, stop, "applying the organisation file")
     except Exception as e:  # noqa: BLE001 - the bots keep running; the next start tries again
