@@ -1,12 +1,12 @@
 """Provides the foundation benchmark: a command in a real organisation room vs a bare nio echo bot.
 
 Run: ``python -m bench.ping_bench [--rounds 200] [--rooms 20]``. The organisation is
-provisioned as in production: every bot (events, resources, translate) runs in one
+provisioned as in production: every bot (the five of ``[bots] enabled``) runs in one
 ``samverkan up`` process and sits in the working group's room with its usual members (a
 coordinator and two members). A member sends an encrypted ``!tz`` (one bot answers) and
 waits until it has decrypted the threaded answer; the same member does the same round trip
 with a bare nio echo bot in a room of its own, in alternating blocks in the same run (the
-floor). Also: ``!ping``, which all three bots answer; the homeserver's own turnaround (its
+floor). Also: ``!ping``, which every bot answers; the homeserver's own turnaround (its
 clock, command → reply); Synapse's CPU per command (from /proc); cold start of the process in
 N rooms to its first answer; and the process's peak RSS with the language detector loaded.
 """
@@ -32,9 +32,11 @@ from bench.common import (
     server_turnaround_ms,
     summary,
 )
+from messenger.config import BotSettings
 from tests.support import Member
 
-BOTS = ["events", "resources", "translate"]
+BOTS: list[str] = list(BotSettings().enabled)
+"""The bots an organisation runs by default (all five): the room is as members see it."""
 BLOCK = 10
 """Round trips per block; bot and echo blocks alternate (ABBA) so load drifts hit both."""
 
@@ -105,7 +107,7 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
             f'\n[[working_group]]\nname = "Group {i}"\nmembers = ["{person}"]\n'
             for i in range(1, rooms)
         )
-        settings = org.write_org(groups)
+        settings = org.write_org(groups, enabled=BOTS)
         org_file = bench.tmp / "org.toml"
         org_file.write_text(
             org.org_text.replace("[homeserver]\n", f'[homeserver]\nurl = "{bench.synapse.url}"\n')
@@ -151,7 +153,8 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
             order = [(tz, room_id, bots["events"]), (floor, echo_room, echo_id)]
             for series, room, who in order if i // BLOCK % 2 == 0 else order[::-1]:
                 await rounds_into(series, bench, member, room, "!tz", who, n)
-        await rounds_into(ping, bench, member, room_id, "!ping", None, max(10, rounds // 4), 3)
+        pings = max(10, rounds // 4)
+        await rounds_into(ping, bench, member, room_id, "!ping", None, pings, len(BOTS))
         rss = sum(peak_rss_mb(p.pid) for p in procs)
         await stop_bots(procs)
 
@@ -164,7 +167,7 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
         await echo.close()
         await org.close()
 
-        where = "three processes (up --bots)" if apart else "one process"
+        where = f"{len(BOTS)} processes (up --bots)" if apart else "one process"
         print(
             f"# encrypted round trips in a provisioned organisation room (3 bots in {where}, "
             f"coordinator, 2 members), {rounds} each, alternating blocks of {BLOCK}; "
@@ -183,8 +186,9 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
             f"echo {floor.cpu_ms_per_command():.1f} ms "
             f"(ratio {tz.cpu_ms_per_command() / max(0.01, floor.cpu_ms_per_command()):.2f})"
         )
-        print(summary("!ping, all three bots answer", ping.ms))
-        print(f"ratio p50 !ping (3 answers) / floor: {pct(ping.ms, 50) / pct(floor.ms, 50):.2f}")
+        print(summary(f"!ping, all {len(BOTS)} bots answer", ping.ms))
+        ratio = pct(ping.ms, 50) / pct(floor.ms, 50)
+        print(f"ratio p50 !ping ({len(BOTS)} answers) / floor: {ratio:.2f}")
         print(
             f"cold start to first answer, 3 bots in {rooms} rooms: {cold:.2f} s "
             f"(first ever start incl. login and cross-signing bootstrap: {cold_first:.2f} s)"
