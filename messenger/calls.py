@@ -3,6 +3,7 @@ and the capped, jittered backoff every retry loop uses."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Awaitable
 from typing import Any
@@ -33,3 +34,16 @@ async def guarded(coro: Awaitable[Any], action: str) -> Any:
     except LocalProtocolError as e:  # nio's local state is not ready (e.g. room not synced yet)
         raise TransientError(f"{action} failed: {e}") from None
     return check(response, action)
+
+
+def json_body(status: int, text: str, action: str) -> dict[str, Any]:
+    """A homeserver answer's JSON object ({} for none). A success that is not JSON is a
+    transient failure (a reverse proxy's error page while Synapse's workers restart); an
+    error that is not JSON leaves its status to speak for it."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        if status < 400:
+            raise TransientError(f"{action}: HTTP {status} without JSON") from None
+        data = {}
+    return data if isinstance(data, dict) else {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from nio.crypto import decrypt_attachment
 from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
-from messenger.calls import BACKOFF_CAP_S, backoff_delays, guarded
+from messenger.calls import BACKOFF_CAP_S, backoff_delays, guarded, json_body
 from messenger.errors import (
     AuthError,
     MessengerError,
@@ -244,13 +243,7 @@ class Session(OutboxMixin, DecryptionMixin):
                 status = r.status
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise TransientError(f"{method} {path} failed: {e.__class__.__name__}: {e}") from None
-        try:
-            data = json.loads(text) if text else {}
-        except ValueError:  # a reverse proxy's error page (nginx's 502 while Synapse restarts)
-            if status < 400:
-                raise TransientError(f"{method} {path}: HTTP {status} without JSON") from None
-            data = {}
-        data = data if isinstance(data, dict) else {}
+        data = json_body(status, text, f"{method} {path}")
         if status == 401 and "flows" in data:
             return data
         if status >= 400:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from nio import RoomSendError
 
+from messenger.calls import json_body
 from messenger.errors import (
     AuthError,
     MatrixError,
@@ -57,3 +58,12 @@ def test_nio_and_raw_http_map_the_same_way(
 def test_no_answer_at_all_is_transient() -> None:
     with pytest.raises(TransientError):
         check(nio_error(None, None), "syncing")
+
+
+def test_json_body_a_proxy_page_is_transient_on_success_and_the_status_speaks_on_error() -> None:
+    assert json_body(200, '{"a": 1}', "GET /x") == {"a": 1}
+    assert json_body(200, "", "GET /x") == {}
+    assert json_body(200, "[1, 2]", "GET /x") == {}
+    assert json_body(502, "<html>502 Bad Gateway</html>", "GET /x") == {}
+    with pytest.raises(TransientError, match="GET /x: HTTP 200 without JSON"):
+        json_body(200, "<html>ok?</html>", "GET /x")

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from messenger.calls import json_body
 from messenger.errors import TransientError, raise_for_status
 
 TIMEOUT_S = 30.0
@@ -44,11 +45,11 @@ class SynapseAdmin:
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
             async with self._http.get(url, params=params, headers=headers) as r:
-                data = await r.json(content_type=None) if r.content_length != 0 else {}
+                text = await r.text() if r.content_length != 0 else ""
                 status = r.status
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise TransientError(f"GET {path} failed: {e.__class__.__name__}: {e}") from None
-        data = data if isinstance(data, dict) else {}
+        data = json_body(status, text, f"GET /_synapse/admin{path}")
         if status >= 400:
             raise_for_status(status, data, f"GET /_synapse/admin{path}")
         return data
