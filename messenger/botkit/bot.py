@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
@@ -28,7 +27,7 @@ from messenger.e2ee.backup import KeyBackup
 from messenger.e2ee.trust import CrossSigning
 from messenger.e2ee.verification import VerificationManager
 from messenger.errors import MessengerError, RateLimited, TransientError
-from messenger.events import Incoming, Invite, SyncBatch
+from messenger.events import Incoming, SyncBatch
 from messenger.faults import crash_point
 from messenger.i18n import N_, Translator, translator
 from messenger.poison import poison_check
@@ -40,7 +39,6 @@ from messenger.store import StateStore, Tx
 log = logging.getLogger(__name__)
 
 HANDLE_CHUNK = 64
-JOIN_PARALLEL = 8
 TRANSIENT_RETRIES = 3
 PLAINTEXT_OK = frozenset({"m.reaction", "m.room.redaction"})
 """Event types Element sends unencrypted even in encrypted rooms: honoured as RSVPs only."""
@@ -169,15 +167,8 @@ class Bot:
     async def handle_batch(self, batch: SyncBatch) -> None:
         """Join organisation rooms, refuse others, and handle each new event exactly once."""
         await self.verifier.handle(batch.to_device)
-        joining = asyncio.Semaphore(JOIN_PARALLEL)  # hundreds of rooms: not one at a time
-
-        async def answer(invite: Invite) -> None:
-            async with joining:
-                await self._on_invite(invite.room_id, invite.inviter)
-
-        for failed in await asyncio.gather(*map(answer, batch.invites), return_exceptions=True):
-            if isinstance(failed, BaseException):
-                raise failed  # the batch is retried, as before
+        for invite in batch.invites:
+            await self._on_invite(invite.room_id, invite.inviter)
         # The bot's own joins first: what happened in a room before the bot joined it (earlier
         # in this same batch) is not new to the bot.
         for event in batch.events:
