@@ -169,7 +169,7 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
 
         where = f"{len(BOTS)} processes (up --bots)" if apart else "one process"
         print(
-            f"# encrypted round trips in a provisioned organisation room (3 bots in {where}, "
+            f"# encrypted round trips in a provisioned organisation room ({len(BOTS)} bots in {where}, "
             f"coordinator, 2 members), {rounds} each, alternating blocks of {BLOCK}; "
             f"load {loadavg()}"
         )
@@ -190,7 +190,7 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
         ratio = pct(ping.ms, 50) / pct(floor.ms, 50)
         print(f"ratio p50 !ping ({len(BOTS)} answers) / floor: {ratio:.2f}")
         print(
-            f"cold start to first answer, 3 bots in {rooms} rooms: {cold:.2f} s "
+            f"cold start to first answer, {len(BOTS)} bots in {rooms} rooms: {cold:.2f} s "
             f"(first ever start incl. login and cross-signing bootstrap: {cold_first:.2f} s)"
         )
         print(f"bot processes' peak RSS (language detector loaded): {rss:.0f} MB")
