@@ -169,8 +169,8 @@ async def main(rounds: int, rooms: int, apart: bool = False) -> None:
 
         where = f"{len(BOTS)} processes (up --bots)" if apart else "one process"
         print(
-            f"# encrypted round trips in a provisioned organisation room ({len(BOTS)} bots in {where}, "
-            f"coordinator, 2 members), {rounds} each, alternating blocks of {BLOCK}; "
+            f"# encrypted round trips in a provisioned organisation room ({len(BOTS)} bots in "
+            f"{where}, coordinator, 2 members), {rounds} each, alternating blocks of {BLOCK}; "
             f"load {loadavg()}"
         )
         print(summary("!tz, events bot (samverkan up, all bots)", tz.ms))
