@@ -25,6 +25,7 @@ from nio import (
     RoomMessageText,
 )
 
+from messenger.config import BotSettings
 from messenger.deploy.homeserver import EmbeddedSynapse, free_port, register_user
 from messenger.deploy.scaled import ScaledSynapse
 from tests.support import Member, OrgEnv
@@ -103,6 +104,10 @@ class Bench:
 
     def org(self) -> OrgEnv:
         return OrgEnv(self.synapse, self.tmp / "home", uuid.uuid4().hex[:8], self.user)
+
+
+BOTS: list[str] = list(BotSettings().enabled)
+"""The bots an organisation runs by default (all five): rooms are as members see them."""
 
 
 @contextlib.asynccontextmanager

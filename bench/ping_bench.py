@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import (
+    BOTS,
     Bench,
     EchoBot,
     bench_env,
@@ -32,11 +33,8 @@ from bench.common import (
     server_turnaround_ms,
     summary,
 )
-from messenger.config import BotSettings
 from tests.support import Member
 
-BOTS: list[str] = list(BotSettings().enabled)
-"""The bots an organisation runs by default (all five): the room is as members see it."""
 BLOCK = 10
 """Round trips per block; bot and echo blocks alternate (ABBA) so load drifts hit both."""
 

@@ -8,7 +8,7 @@ Series, in the same rooms, each sending ``!tz`` (one bot answers) spread over ev
 
 - the bots in one ``samverkan up`` process;
 - the bare nio echo bot answering the same commands (the bots stopped): the floor;
-- the bots in three processes (``samverkan up --bots events`` and so on);
+- the bots each in its own process (``samverkan up --bots events`` and so on);
 - Synapse alone: the same member sending as many encrypted messages, nobody answering.
 
 For each: commands/s, where a command's time went, and Synapse's CPU per command (from
@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import (
+    BOTS,
     Answers,
     Bench,
     EchoBot,
@@ -42,7 +43,6 @@ from tests.support import Member, OrgEnv
 
 IN_FLIGHT = 20
 PROVISION_PARALLEL = 8
-BOTS = ["events", "resources", "translate"]
 
 
 @dataclass
@@ -136,7 +136,7 @@ async def one_size(rooms_n: int, commands: int) -> str:
             f'\n[[working_group]]\nname = "Room {i}"\nmembers = ["{person}", "{echo_id}"]\n'
             for i in range(rooms_n)
         )
-        settings = org.write_org(groups)
+        settings = org.write_org(groups, enabled=BOTS)
         org_file = bench.tmp / "org.toml"
         org_file.write_text(
             org.org_text.replace("[homeserver]\n", f'[homeserver]\nurl = "{bench.synapse.url}"\n')
@@ -196,18 +196,18 @@ async def one_size(rooms_n: int, commands: int) -> str:
         await org.close()
         return (
             f"{rooms_n:>4} rooms: bots {one_process.rate:5.1f} commands/s, echo bot "
-            f"{floor.rate:5.1f} (ratio {one_process.rate / floor.rate:.2f}); bots in three "
+            f"{floor.rate:5.1f} (ratio {one_process.rate / floor.rate:.2f}); bots in {len(BOTS)} "
             f"processes {three.rate:5.1f} (ratio {three.rate / floor.rate:.2f}); Synapse alone "
             f"{alone.rate:5.1f} messages/s\n"
             f"      Synapse CPU per command: bots {one_process.synapse_ms:.1f} ms, echo bot "
             f"{floor.synapse_ms:.1f} ms (ratio {one_process.synapse_ms / floor.synapse_ms:.2f}); "
             f"per message alone {alone.synapse_ms:.1f} ms\n"
             f"      cold start to first answer {cold:.2f} s | runtime peak RSS {rss:.0f} MB "
-            f"(detector loaded; three processes: {' + '.join(f'{r:.0f}' for r in rss3)} MB)\n"
+            f"(detector loaded; {len(BOTS)} processes: {' + '.join(f'{r:.0f}' for r in rss3)} MB)\n"
             f"      set-up: rooms made and member, echo joined {provision_s:.0f} s, bots joined "
             f"{join_s:.0f} s; load {loadavg()}\n"
             f"      bots, one process: {one_process.describe()}\n"
-            f"      bots, three processes: {three.describe()}\n"
+            f"      bots, {len(BOTS)} processes: {three.describe()}\n"
             f"      echo bot: {floor.describe()}\n"
             f"      Synapse alone: {alone.describe()}"
         )
