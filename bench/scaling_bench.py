@@ -215,7 +215,7 @@ async def one_size(rooms_n: int, commands: int) -> str:
 
 async def main(sizes: list[int], commands: int) -> None:
     print(
-        f"# the bots (events, resources, translate) in N rooms; {commands} encrypted !tz, "
+        f"# the bots ({', '.join(BOTS)}) in N rooms; {commands} encrypted !tz, "
         f"{IN_FLIGHT} in flight; load at start {loadavg()}"
     )
     for n in sizes:
