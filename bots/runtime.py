@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import functools
 import importlib
 import logging
 import os
@@ -17,6 +16,7 @@ from messenger.botkit.bot import Bot, Peer
 from messenger.botkit.commands import Command, CommandTable
 from messenger.botkit.commands import command_names as declared_names
 from messenger.botkit.prefs import Preferences
+from messenger.botkit.reading import SharedReading
 from messenger.config import OrgFile
 from messenger.deploy.deployment import RECOVERY_NS, Deployment
 from messenger.e2ee.identity import Identity, bootstrap_identity
@@ -140,20 +140,23 @@ class Runtime:
         """What the operator should read once (new recovery keys, restores): the CLI shows it."""
 
     def start(self) -> None:
-        """Start every bot's tasks."""
+        """Start every bot's tasks. The first bot reads the rooms' messages for the others
+        (``botkit.reading``): one account woken and one decryption per message, not five."""
+        if not self.bots:
+            return
+        reading = SharedReading(self.bots, on_batch)
         for bot in self.bots:
             for name, coro in (
-                ("sync", bot.session.run(functools.partial(on_batch, bot))),
+                ("sync", bot.session.run(reading.handler(bot))),
                 ("outbox", bot.session.run_outbox()),
                 ("timer", self._ticks(bot)),
             ):
                 task = asyncio.create_task(coro, name=f"{bot.name}-{name}")
                 task.add_done_callback(self._on_done)
                 self._tasks.append(task)
-        if self.bots:
-            task = asyncio.create_task(self._refresh_prefs(), name="preferences")
-            task.add_done_callback(self._on_done)
-            self._tasks.append(task)
+        task = asyncio.create_task(self._refresh_prefs(), name="preferences")
+        task.add_done_callback(self._on_done)
+        self._tasks.append(task)
 
     async def _refresh_prefs(self) -> None:
         """Pick up preferences other processes wrote (one cheap query a tick when none did)."""

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 __all__ = ["KEY_MISSING", "UNDECRYPTED_NS", "WITHHELD_NS", "Session", "backoff_delays", "guarded"]
 
 SYNC_TIMEOUT_MS = 30_000
+POLL_S = 1.0
+"""How often a session whose messages another session reads syncs (``read_elsewhere``):
+a waiting /sync is woken by every event in the account's rooms, a poll only once."""
+CATCH_UP_S = 10.0
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
 Handler = Callable[[SyncBatch], Awaitable[None]]
@@ -92,6 +96,18 @@ class Session(OutboxMixin, DecryptionMixin):
         """Markers, power levels and encryption of the rooms, kept current from sync."""
         self._origins_dirty: set[str] = set()
         self._index_pending: dict[str, str] = {}
+        self.read_elsewhere: Callable[[], bool] | None = None
+        """Whether another session of this process reads this one's room messages for it
+        now (``botkit.reading``): its syncs then leave them out."""
+        self.joined_here: set[str] = set()
+        """Rooms joined by this process that the next sync may not list yet."""
+        self.messages_left_out = False
+        """Whether the last sync left the rooms' messages out (``read_elsewhere``): the
+        session then polls every ``POLL_S`` instead of waiting on the homeserver."""
+        self._poll_wakeup = asyncio.Event()
+        self._syncs_started = 0
+        self._syncs_done = 0
+        self._behind: dict[str, int] = {}
 
     @property
     def user_id(self) -> str:
@@ -265,6 +281,37 @@ class Session(OutboxMixin, DecryptionMixin):
             c.send_to_device_messages(), "sending to-device messages"
         ) if c.outgoing_to_device_messages else None
 
+    def fell_behind(self, room_id: str) -> None:
+        """Another session saw the room's state change (a member joined …): this one syncs
+        again before it next sends there, so it encrypts for whoever is in the room now."""
+        self._behind[room_id] = self._syncs_started
+        self._poll_wakeup.set()
+
+    async def catch_up(self, room_id: str) -> None:
+        """Wait (at most ``CATCH_UP_S``) for a sync begun after the room fell behind."""
+        mark = self._behind.get(room_id)
+        if mark is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_S
+        while self._syncs_done <= mark and loop.time() < deadline:
+            self._poll_wakeup.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.synced.wait(), max(0.0, deadline - loop.time()))
+        if self._behind.get(room_id) == mark:
+            del self._behind[room_id]
+
+    def joined_rooms(self) -> set[str]:
+        """Rooms this account is in: as the state cache knows them, and those joined since."""
+        return self.state.rooms() | self.joined_here
+
+    def device_verified(self, user_id: str, device_id: str) -> bool:
+        """Whether this session has verified ``user_id``'s device (emoji verification)."""
+        olm = self.client.olm
+        device = self.client.device_store.active_user_devices(user_id)
+        found = next((d for d in device if d.id == device_id), None)
+        return bool(olm is not None and found is not None and olm.is_device_verified(found))
+
     async def query_device_keys(self, users: set[str]) -> None:
         """Refresh nio's device store for ``users`` now."""
         if self.client.olm is None:
@@ -282,6 +329,8 @@ class Session(OutboxMixin, DecryptionMixin):
     async def sync_once(self, handler: Handler, timeout_ms: int = SYNC_TIMEOUT_MS) -> None:
         """One /sync: handle the batch (to-device and timeline), then persist the token."""
         await self._maintain_keys()
+        self._syncs_started += 1
+        started = self._syncs_started
         token = await self.store.get("session", "sync_token")
         first = self._need_full_state
         # A bot's restart resumes from the stored token: the room state a command needs
@@ -294,6 +343,8 @@ class Session(OutboxMixin, DecryptionMixin):
         # nio gives a full-state sync no client timeout at all: bound every sync ourselves,
         # so a stalled connection is given up and retried instead of hanging the bot.
         limit = self.client.config.request_timeout + wait / 1000
+        left_out = self.read_elsewhere is not None and self.read_elsewhere()
+        self.sync_filter.read_elsewhere(left_out)
         sync_filter = await self.sync_filter.current(self.api, self.user_id)
         resp = await guarded(
             asyncio.wait_for(
@@ -308,6 +359,7 @@ class Session(OutboxMixin, DecryptionMixin):
             "sync",
         )
         self._need_full_state = False
+        self.messages_left_out = left_out
         if full or token is None:
             self.state.filled()  # every joined room's state is in this batch
 
@@ -325,6 +377,7 @@ class Session(OutboxMixin, DecryptionMixin):
             await tx.put("session", "sync_token", resp.next_batch)
         self._index_pending.clear()
         self.state.written()
+        self._syncs_done = started
         self.sync_ok = True
         self.synced.set()
         self.synced.clear()
@@ -346,7 +399,12 @@ class Session(OutboxMixin, DecryptionMixin):
         connected: bool | None = None
         while not (stop.is_set() or self._stopping.is_set()):
             try:
-                await self.sync_once(handler, timeout_ms=timeout_ms)
+                polling = self.messages_left_out
+                await self.sync_once(handler, timeout_ms=0 if polling else timeout_ms)
+                if self.messages_left_out:
+                    self._poll_wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._poll_wakeup.wait(), POLL_S)
                 delays = backoff_delays(cap=backoff_cap_s)
                 if connected is not True and on_connection is not None:
                     await on_connection(True, None)
@@ -378,6 +436,7 @@ class Session(OutboxMixin, DecryptionMixin):
                     inviter = ev.sender
             batch.invites.append(Invite(room_id, inviter))
         timeline = [(r, ev) for r, info in resp.rooms.join.items() for ev in info.timeline.events]
+        self.joined_here.difference_update(resp.rooms.join)
         for room_id, info in resp.rooms.join.items():
             batch.joined.append(room_id)
             for ev in [*info.state, *info.timeline.events]:

@@ -67,6 +67,9 @@ class OutboxMixin:
     async def _persist_outbound(self, only: str | None = None) -> None:
         """Save outbound Megolm sessions that changed (``Session`` provides it)."""
 
+    async def catch_up(self, room_id: str) -> None:
+        """Sync first if the room's state changed unseen (``Session`` provides it)."""
+
     # -- sending ------------------------------------------------------------------------
 
     async def send_now(
@@ -265,6 +268,7 @@ class OutboxMixin:
                         continue
                     return
                 async with limit:
+                    await self.catch_up(room_id)
                     for out in items:
                         await self._deliver(out)
                 delays = backoff_delays()

@@ -58,6 +58,10 @@ class RoomStateCache:
         """Remember a marker read directly ({} when the room has none)."""
         self.note(room_id, ROOM_MARKER, "", content)
 
+    def rooms(self) -> set[str]:
+        """The rooms it holds: every joined room once ``complete``."""
+        return set(self._rooms)
+
     def marker(self, room_id: str) -> dict[str, Any] | None:
         """The room's provisioning marker; {} when it has none; None when not known yet."""
         found = self._rooms.get(room_id, {}).get("marker")

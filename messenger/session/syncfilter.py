@@ -25,6 +25,20 @@ SYNC_FILTER: dict[str, Any] = {
 """What a session reads from /sync: timelines, the state they need (members lazily), to-device
 and device lists; never typing, receipts, presence or account data."""
 
+READ_ELSEWHERE_TYPES = [
+    "m.room.encrypted",
+    "m.room.message",
+    "m.reaction",
+    "m.room.redaction",
+    "m.sticker",
+    "m.poll.*",
+    "org.matrix.msc3381.*",
+    "m.call.*",
+]
+"""The message-like events a bot leaves out of its own sync while another session of its
+process reads them for it (``messenger/botkit/reading.py``); state events still come, so
+the bot's view of members and power levels stays its own."""
+
 Api = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -47,6 +61,17 @@ class SyncFilter:
             timeline["not_senders"] = sorted(user_ids)
         else:
             timeline.pop("not_senders", None)
+        self.filter_id = None
+
+    def read_elsewhere(self, on: bool) -> None:
+        """Leave the rooms' messages out (another session reads them for this one), or not."""
+        timeline = self.spec["room"]["timeline"]
+        if on == ("not_types" in timeline):
+            return
+        if on:
+            timeline["not_types"] = list(READ_ELSEWHERE_TYPES)
+        else:
+            timeline.pop("not_types", None)
         self.filter_id = None
 
     async def current(self, api: Api, user_id: str) -> str | dict[str, Any]:

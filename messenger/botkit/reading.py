@@ -1,0 +1,97 @@
+"""Provides ``SharedReading``: one bot of a process reads the rooms' messages for all of them.
+
+Every bot account in a room is one more /sync the homeserver answers, and one more decryption
+in this process, for every message anyone sends there, though only one bot answers a command.
+So the first bot of the process (the reader) syncs the rooms' timelines and hands each
+decrypted event to the other bots of the process that are in its room; they leave messages
+out of their own syncs while the reader is in every room they are in, and read for
+themselves otherwise (a room the reader has not joined yet, or has left). While the reader
+reads for them they poll (``POLL_S``) instead of waiting on the homeserver, which would wake
+them, and build them a response, for every event in their rooms. Their own syncs still bring
+them their to-device messages, invites and the rooms' state, so each bot keeps its own view
+of members, devices and power levels, and sends with its own device; when the reader hands
+over a state change (a member joined), the bot syncs before it next sends in that room.
+
+Exactly-once is each bot's own, as before: its processed marks live in its store, and the
+reader persists its sync token only after every bot has handled what it was handed. A bot
+handles one batch at a time, so an event that reaches it both ways (a room changing from one
+to the other) is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+
+from messenger.botkit.bot import Bot
+from messenger.events import Incoming, SyncBatch
+
+Handle = Callable[[Bot, SyncBatch], Awaitable[None]]
+
+
+class SharedReading:
+    """The sync handlers of the bots of one process: ``handler(bot)`` for each."""
+
+    def __init__(self, bots: Sequence[Bot], handle: Handle) -> None:
+        self.reader = bots[0]
+        self.followers = list(bots[1:])
+        self._handle = handle
+        self._locks = {id(b): asyncio.Lock() for b in bots}
+        for bot in self.followers:
+            bot.session.read_elsewhere = functools.partial(self.covers, bot)
+
+    def covers(self, bot: Bot) -> bool:
+        """Whether the reader is in every room ``bot`` is in (it then reads them for it)."""
+        return bot.session.joined_rooms() <= self.reader.session.joined_rooms()
+
+    def handler(self, bot: Bot) -> Callable[[SyncBatch], Awaitable[None]]:
+        """The handler of ``bot``'s own sync loop."""
+
+        async def own_batch(batch: SyncBatch) -> None:
+            if bot is self.reader:
+                handed = list(batch.events)  # before the reader's own handling takes some
+                async with self._locks[id(bot)]:
+                    await self._handle(bot, batch)
+                await self._hand_over(handed, batch.initial)
+                return
+            if bot.session.messages_left_out:
+                # The reader hands this bot the rooms' events; its own sync brought their
+                # state for the session. Its own joins stay: they date what is new to it.
+                batch.events = [e for e in batch.events if e.sender == bot.user_id]
+            async with self._locks[id(bot)]:
+                await self._handle(bot, batch)
+
+        return own_batch
+
+    async def _hand_over(self, events: list[Incoming], initial: bool) -> None:
+        """Give each other bot the reader's events of the rooms it is in; every one of them
+        is handled (or has failed) before the reader's sync token moves on."""
+        results = await asyncio.gather(
+            *(self._give(bot, events, initial) for bot in self.followers), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the reader's batch is retried; what was handled is marked
+
+    async def _give(self, bot: Bot, events: list[Incoming], initial: bool) -> None:
+        rooms = bot.session.joined_rooms()
+        mine = [as_seen_by(bot, e) for e in events if e.room_id in rooms]
+        if not mine:
+            return
+        for room_id in {e.room_id for e in mine if e.state_key is not None}:
+            bot.session.fell_behind(room_id)  # it syncs before it sends there again
+        async with self._locks[id(bot)]:
+            await self._handle(bot, SyncBatch(events=mine, initial=initial))
+
+
+def as_seen_by(bot: Bot, event: Incoming) -> Incoming:
+    """``event`` with the sending device's verification as ``bot``'s own session knows it
+    (each bot verifies devices itself; the reader's verifications are not the bot's)."""
+    if not event.encrypted or event.sender_device is None or event.device_deleted:
+        return event
+    verified = bot.session.device_verified(event.sender, event.sender_device)
+    if verified == event.device_verified:
+        return event
+    return dataclasses.replace(event, device_verified=verified)

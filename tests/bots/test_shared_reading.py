@@ -1,0 +1,62 @@
+"""One bot of a process reads the rooms' messages for the others (messenger/botkit/reading.py):
+every bot still answers exactly once, and a room the reader is not in is read by the bots
+themselves."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support import OrgEnv
+
+
+async def test_the_reader_hands_every_bot_its_commands_exactly_once(
+    org_env: OrgEnv, member_factory
+) -> None:
+    settings, room_id, (member,), runtime = await org_env.room_with_bots(member_factory)
+    bots = settings.org.bot_user_ids()
+    reader, *followers = runtime.bots
+
+    pings = [await member.send(room_id, "!ping") for _ in range(3)]
+    for ping in pings:
+        replies = await member.wait_reply(ping, count=3)
+        assert sorted(r["sender"] for r in replies) == sorted(bots.values())
+    # A command only a follower knows, answered by it alone.
+    ask = await member.send(room_id, "!ledger verify")
+    (answer,) = await member.wait_reply(ask)
+    assert answer["sender"] == bots["resources"]
+    await asyncio.sleep(1.5)  # room for a duplicate, were there one
+    for ping in pings:
+        assert len(member.replies_to(ping)) == 3
+    assert len(member.replies_to(ask)) == 1
+    # The followers' own syncs left the messages out: the answers came through the reader.
+    assert reader.session.read_elsewhere is None
+    for bot in followers:
+        assert bot.session.messages_left_out, bot.name
+    assert not member.undecryptable()
+
+
+async def test_a_room_the_reader_left_is_read_by_the_other_bots(
+    org_env: OrgEnv, member_factory
+) -> None:
+    settings, room_id, (member,), runtime = await org_env.room_with_bots(member_factory)
+    bots = settings.org.bot_user_ids()
+    reader, *followers = runtime.bots
+    await reader.rooms.leave(room_id)
+
+    async def reader_gone() -> bool:
+        return room_id not in reader.session.joined_rooms()
+
+    await member.wait_until(reader_gone)
+    # A state change wakes the followers' syncs, which then take the room's messages again.
+    await member.client.set_displayname("Anna")
+
+    async def reading_themselves() -> bool:
+        return not any(b.session.messages_left_out for b in followers)
+
+    await member.wait_until(reading_themselves)
+    ping = await member.send(room_id, "!ping")
+    replies = await member.wait_reply(ping, count=2)
+    assert {r["sender"] for r in replies} == {b.user_id for b in followers}
+    await asyncio.sleep(1.5)
+    assert len(member.replies_to(ping)) == 2
+    assert bots["events"] not in {r["sender"] for r in member.replies_to(ping)}
