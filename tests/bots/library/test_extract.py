@@ -71,6 +71,7 @@ def test_formats_by_suffix_then_declared_type() -> None:
         (odt_bytes("Første avsnitt"), "a.odt", "Rubrik\nFørste avsnitt"),
         (pdf_bytes("Kommunalvalget 2027"), "a.pdf", "Kommunalvalget 2027"),
     ],
+    ids=["md", "txt", "docx", "odt", "pdf"],  # generated files differ per run (pytest-xdist)
 )
 def test_text_of_each_format(data: bytes, name: str, expected: str) -> None:
     assert text_of(data, name, None) == expected
@@ -86,6 +87,7 @@ def test_text_of_each_format(data: bytes, name: str, expected: str) -> None:
         (b"not a zip", "a.odt", "damaged"),
         (b"   \n ", "a.txt", "no text"),
     ],
+    ids=["png", "latin1", "docx", "pdf", "odt", "blank"],
 )
 def test_unreadable_files_say_why(data: bytes, name: str, reason: str) -> None:
     with pytest.raises(Unreadable) as e:
