@@ -23,8 +23,12 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 demo: $(STAMP_SERVER)
 	$(VENV)/bin/samverkan demo
 
+# The suite waits on the homeserver more than it computes: four workers, each with its own
+# Synapse, a test file at a time (TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= 4
+
 test: $(STAMP_DEV)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .

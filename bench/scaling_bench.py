@@ -1,8 +1,8 @@
 """Provides the scaling series: the bots in 10, 100 and 500 rooms against a bare nio echo bot.
 
 Run: ``python -m bench.scaling_bench [--sizes 10,100,500] [--commands 300]`` (or set
-``SAMVERKAN_BENCH_SIZES=10,100``). For each size an organisation with every bot (events,
-resources, translate) is provisioned; one member and a bare nio echo bot are in every room.
+``SAMVERKAN_BENCH_SIZES=10,100``). For each size an organisation with every bot (the five
+of ``[bots] enabled``) is provisioned; one member and a bare nio echo bot are in every room.
 Series, in the same rooms, each sending ``!tz`` (one bot answers) spread over every room,
 ``IN_FLIGHT`` at a time, until every decrypted answer arrived:
 

@@ -19,12 +19,31 @@ os.environ.setdefault("SAMVERKAN_FAST_KDF", "1")
 HOMESERVER_FIXTURES = {"synapse", "federation"}
 
 
+LONG_FIRST = (
+    "tests/reliability/test_soak.py",
+    "tests/cli/test_demo.py",
+    "tests/reliability/test_plaintext_commands.py",
+    "tests/reliability/test_orphans.py",
+    "tests/federation/",
+    "tests/reliability/test_startup.py",
+)
+"""Files that take longest: run first, so that with several workers (``make test``) none of
+them starts last and holds up the end."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs a real homeserver (through any fixture) ``synapse``, so
-    ``pytest -m "not synapse"`` runs the pure units alone in seconds."""
+    ``pytest -m "not synapse"`` runs the pure units alone in seconds; put the long files
+    first."""
     for item in items:
         if HOMESERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.synapse)
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return next((i for i, p in enumerate(LONG_FIRST) if path.startswith(p)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: each file keeps its order
 
 
 @pytest.fixture(scope="session")

@@ -51,6 +51,7 @@ POLL_S = 1.0
 """How often a session whose messages another session reads syncs (``read_elsewhere``):
 a waiting /sync is woken by every event in the account's rooms, a poll only once."""
 CATCH_UP_S = 10.0
+JOINED_KEY = "joined-rooms"
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
 Handler = Callable[[SyncBatch], Awaitable[None]]
@@ -99,8 +100,10 @@ class Session(OutboxMixin, DecryptionMixin):
         self.read_elsewhere: Callable[[], bool] | None = None
         """Whether another session of this process reads this one's room messages for it
         now (``botkit.reading``): its syncs then leave them out."""
-        self.joined_here: set[str] = set()
-        """Rooms joined by this process that the next sync may not list yet."""
+        self.joined: set[str] = set()
+        """The rooms this account is in: as last run left them, kept current from sync and
+        from this process's own joins and leaves."""
+        self._joined_saved: set[str] = set()
         self.messages_left_out = False
         """Whether the last sync left the rooms' messages out (``read_elsewhere``): the
         session then polls every ``POLL_S`` instead of waiting on the homeserver."""
@@ -191,6 +194,9 @@ class Session(OutboxMixin, DecryptionMixin):
         assert isinstance(client, E2EEClient)
         await self._load_origins()
         await self.state.load()
+        kept = await self.store.get("session", JOINED_KEY)
+        self.joined = set(kept) if isinstance(kept, list) else self.state.rooms()
+        self._joined_saved = set(self.joined)
         for room_id, content in await self.store.items(ENCRYPTION_NS):
             client.rotation[room_id] = content
         for room_id, data in await self.store.items(OUTBOUND_NS):
@@ -302,8 +308,8 @@ class Session(OutboxMixin, DecryptionMixin):
             del self._behind[room_id]
 
     def joined_rooms(self) -> set[str]:
-        """Rooms this account is in: as the state cache knows them, and those joined since."""
-        return self.state.rooms() | self.joined_here
+        """The rooms this account is in (a copy of ``joined``)."""
+        return set(self.joined)
 
     def device_verified(self, user_id: str, device_id: str) -> bool:
         """Whether this session has verified ``user_id``'s device (emoji verification)."""
@@ -374,9 +380,13 @@ class Session(OutboxMixin, DecryptionMixin):
         async with self.store.transaction() as tx:
             await self._write_indices(tx)
             await self.state.write(tx)
+            joined = set(self.joined)
+            if joined != self._joined_saved:
+                await tx.put("session", JOINED_KEY, sorted(joined))
             await tx.put("session", "sync_token", resp.next_batch)
         self._index_pending.clear()
         self.state.written()
+        self._joined_saved = joined
         self._syncs_done = started
         self.sync_ok = True
         self.synced.set()
@@ -398,6 +408,11 @@ class Session(OutboxMixin, DecryptionMixin):
         delays = backoff_delays(cap=backoff_cap_s)
         connected: bool | None = None
         while not (stop.is_set() or self._stopping.is_set()):
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for can return a result and drop the cancellation that
+                # arrived with it (fixed in 3.12): the loop ends anyway.
+                raise asyncio.CancelledError
             try:
                 polling = self.messages_left_out
                 await self.sync_once(handler, timeout_ms=0 if polling else timeout_ms)
@@ -436,7 +451,8 @@ class Session(OutboxMixin, DecryptionMixin):
                     inviter = ev.sender
             batch.invites.append(Invite(room_id, inviter))
         timeline = [(r, ev) for r, info in resp.rooms.join.items() for ev in info.timeline.events]
-        self.joined_here.difference_update(resp.rooms.join)
+        self.joined.update(resp.rooms.join)
+        self.joined.difference_update(resp.rooms.leave)
         for room_id, info in resp.rooms.join.items():
             batch.joined.append(room_id)
             for ev in [*info.state, *info.timeline.events]:

@@ -125,12 +125,12 @@ class Rooms:
     async def join(self, room_id: str) -> None:
         """Join a room we are invited to."""
         await guarded(self.c.join(room_id), f"joining {room_id}")
-        self.s.joined_here.add(room_id)
+        self.s.joined.add(room_id)
 
     async def leave(self, room_id: str) -> None:
         """Leave (or reject the invite to) a room."""
         await guarded(self.c.room_leave(room_id), f"leaving {room_id}")
-        self.s.joined_here.discard(room_id)
+        self.s.joined.discard(room_id)
 
     async def joined_rooms(self) -> list[str]:
         """Rooms this account has joined."""
