@@ -376,17 +376,24 @@ class Session(OutboxMixin, DecryptionMixin):
         await handler(batch)
         await self._persist_outbound()
         await self._save_origins()
-        # One commit for what the batch leaves behind: message indices, room state, token.
-        async with self.store.transaction() as tx:
-            await self._write_indices(tx)
-            await self.state.write(tx)
-            joined = set(self.joined)
-            if joined != self._joined_saved:
-                await tx.put("session", JOINED_KEY, sorted(joined))
-            await tx.put("session", "sync_token", resp.next_batch)
-        self._index_pending.clear()
-        self.state.written()
-        self._joined_saved = joined
+        # One commit for what the batch leaves behind: message indices, room state, token
+        # (none when nothing changed: a poll that brought nothing).
+        joined = set(self.joined)
+        if (
+            resp.next_batch != token
+            or self._index_pending
+            or self.state.changed
+            or joined != self._joined_saved
+        ):
+            async with self.store.transaction() as tx:
+                await self._write_indices(tx)
+                await self.state.write(tx)
+                if joined != self._joined_saved:
+                    await tx.put("session", JOINED_KEY, sorted(joined))
+                await tx.put("session", "sync_token", resp.next_batch)
+            self._index_pending.clear()
+            self.state.written()
+            self._joined_saved = joined
         self._syncs_done = started
         self.sync_ok = True
         self.synced.set()

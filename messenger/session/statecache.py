@@ -58,6 +58,11 @@ class RoomStateCache:
         """Remember a marker read directly ({} when the room has none)."""
         self.note(room_id, ROOM_MARKER, "", content)
 
+    @property
+    def changed(self) -> bool:
+        """Whether something is not written yet."""
+        return bool(self._dirty) or self.complete != self._complete_saved
+
     def rooms(self) -> set[str]:
         """The rooms it holds: every joined room once ``complete``."""
         return set(self._rooms)
