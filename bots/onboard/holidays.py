@@ -10,7 +10,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import holidays as lib
 from babel.dates import format_skeleton
 
 from messenger.config import Group
@@ -34,16 +33,22 @@ def countries_of(group: Group | None) -> list[str]:
     return list(group.countries) if group is not None else []
 
 
+def _library() -> Any:
+    import holidays  # ~0.2 s: imported on the first look at a calendar, not at every start
+
+    return holidays
+
+
 @cache
 def _calendar(country: str, year: int, language: str | None) -> Any:
-    return lib.country_holidays(country, years=year, language=language)
+    return _library().country_holidays(country, years=year, language=language)
 
 
 @cache
 def name_language(country: str, lang: str) -> str | None:
     """The library's language for ``lang``'s readers of ``country``'s holidays: theirs if the
     library has it, else English, else the country's own."""
-    cls = lib.country_holidays(country)
+    cls = _library().country_holidays(country)
     supported: Sequence[str] = cls.supported_languages or ()
     base = lang.split("-")[0].lower()
     base = ALIASES.get(base, base)

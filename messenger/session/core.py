@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import aiohttp
 from nio import AsyncClient, AsyncClientConfig, DummyEvent, MegolmEvent, RoomKeyRequest
-from nio.crypto import decrypt_attachment
 from nio.exceptions import EncryptionError
 
 from crypto.vault import Vault
@@ -21,7 +19,6 @@ from messenger.errors import (
     AuthError,
     MessengerError,
     TransientError,
-    check,
     raise_for_status,
 )
 from messenger.events import Incoming, Invite, SyncBatch
@@ -36,8 +33,10 @@ from messenger.session.decryption import (
     DecryptionMixin,
     UndecryptableHook,
 )
+from messenger.session.files import API_TIMEOUT_S, FilesMixin
 from messenger.session.olmkeys import E2EEClient
 from messenger.session.outbox import OutboxMixin
+from messenger.session.reading import ReadingMixin
 from messenger.session.statecache import RoomStateCache
 from messenger.session.syncfilter import SyncFilter
 from messenger.store import StateStore
@@ -47,10 +46,6 @@ log = logging.getLogger(__name__)
 __all__ = ["KEY_MISSING", "UNDECRYPTED_NS", "WITHHELD_NS", "Session", "backoff_delays", "guarded"]
 
 SYNC_TIMEOUT_MS = 30_000
-POLL_S = 1.0
-"""How often a session whose messages another session reads syncs (``read_elsewhere``):
-a waiting /sync is woken by every event in the account's rooms, a poll only once."""
-CATCH_UP_S = 10.0
 JOINED_KEY = "joined-rooms"
 OUTBOUND_NS = "megolm-outbound"
 ENCRYPTION_NS = "room-encryption"
@@ -58,10 +53,7 @@ Handler = Callable[[SyncBatch], Awaitable[None]]
 ConnectionHook = Callable[[bool, str | None], Awaitable[None]]
 
 
-API_TIMEOUT_S = 60.0  # one raw client-server call (backup uploads, cross-signing, state)
-
-
-class Session(OutboxMixin, DecryptionMixin):
+class Session(OutboxMixin, DecryptionMixin, ReadingMixin, FilesMixin):
     """One logged-in Matrix device with end-to-end encryption.
 
     Credentials live sealed in the ``StateStore``; nio's Olm store lives under
@@ -287,37 +279,6 @@ class Session(OutboxMixin, DecryptionMixin):
             c.send_to_device_messages(), "sending to-device messages"
         ) if c.outgoing_to_device_messages else None
 
-    def fell_behind(self, room_id: str) -> None:
-        """Another session saw the room's state change (a member joined …): this one syncs
-        again before it next sends there, so it encrypts for whoever is in the room now."""
-        self._behind[room_id] = self._syncs_started
-        self._poll_wakeup.set()
-
-    async def catch_up(self, room_id: str) -> None:
-        """Wait (at most ``CATCH_UP_S``) for a sync begun after the room fell behind."""
-        mark = self._behind.get(room_id)
-        if mark is None:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + CATCH_UP_S
-        while self._syncs_done <= mark and loop.time() < deadline:
-            self._poll_wakeup.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.synced.wait(), max(0.0, deadline - loop.time()))
-        if self._behind.get(room_id) == mark:
-            del self._behind[room_id]
-
-    def joined_rooms(self) -> set[str]:
-        """The rooms this account is in (a copy of ``joined``)."""
-        return set(self.joined)
-
-    def device_verified(self, user_id: str, device_id: str) -> bool:
-        """Whether this session has verified ``user_id``'s device (emoji verification)."""
-        olm = self.client.olm
-        device = self.client.device_store.active_user_devices(user_id)
-        found = next((d for d in device if d.id == device_id), None)
-        return bool(olm is not None and found is not None and olm.is_device_verified(found))
-
     async def query_device_keys(self, users: set[str]) -> None:
         """Refresh nio's device store for ``users`` now."""
         if self.client.olm is None:
@@ -424,9 +385,7 @@ class Session(OutboxMixin, DecryptionMixin):
                 polling = self.messages_left_out
                 await self.sync_once(handler, timeout_ms=0 if polling else timeout_ms)
                 if self.messages_left_out:
-                    self._poll_wakeup.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._poll_wakeup.wait(), POLL_S)
+                    await self.poll_pause()
                 delays = backoff_delays(cap=backoff_cap_s)
                 if connected is not True and on_connection is not None:
                     await on_connection(True, None)
@@ -534,38 +493,3 @@ class Session(OutboxMixin, DecryptionMixin):
         with contextlib.suppress(MessengerError):
             await self._learn_senders([(room_id, ev)])
         return self._incoming(room_id, ev)
-
-    async def upload_encrypted(self, data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
-        """Upload an encrypted attachment; return the ``file`` block of an ``m.file`` message."""
-        resp, keys = await self._upload(data, filename)
-        return {**keys, "url": resp.content_uri, "mimetype": mimetype}
-
-    async def download(self, url: str, keys: dict[str, Any] | None = None) -> bytes:
-        """The content of an ``mxc://`` URL, decrypted with an ``m.file`` message's ``file``
-        block when one is given (its hash checked); a damaged file raises MessengerError."""
-        resp = await guarded(
-            asyncio.wait_for(self.client.download(mxc=url), API_TIMEOUT_S), "downloading a file"
-        )
-        data = bytes(resp.body)
-        if keys is None:
-            return data
-        try:
-            return bytes(
-                decrypt_attachment(data, keys["key"]["k"], keys["hashes"]["sha256"], keys["iv"])
-            )
-        except (EncryptionError, KeyError, TypeError, ValueError) as e:
-            raise MessengerError(f"the file could not be decrypted: {e}") from None
-
-    async def _upload(self, data: bytes, filename: str) -> tuple[Any, dict[str, Any]]:
-        try:
-            resp, keys = await self.client.upload(
-                lambda *_: io.BytesIO(data),
-                content_type="application/octet-stream",
-                filename=filename,
-                encrypt=True,
-                filesize=len(data),
-            )
-        except (aiohttp.ClientError, TimeoutError, OSError) as e:
-            raise TransientError(f"uploading {filename} failed: {e}") from None
-        check(resp, f"uploading {filename}")
-        return resp, dict(keys or {})
