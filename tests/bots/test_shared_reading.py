@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from messenger.session import reading
 from tests.support import OrgEnv
 
 
@@ -60,3 +61,43 @@ async def test_a_room_the_reader_left_is_read_by_the_other_bots(
     await asyncio.sleep(1.5)
     assert len(member.replies_to(ping)) == 2
     assert bots["events"] not in {r["sender"] for r in member.replies_to(ping)}
+
+
+async def test_a_member_who_just_joined_reads_every_bots_answer(
+    org_env: OrgEnv, member_factory, make_user, monkeypatch
+) -> None:
+    """The other bots poll; the reader hands them her join with her command, so each syncs
+    before it answers and encrypts its answer for her too (with polls 20 s apart, a bot that
+    did not would not know she is there)."""
+    monkeypatch.setattr(reading, "POLL_S", 20.0)
+    coord, alice = await make_user("coord"), await make_user("member")
+    settings = org_env.write_org(
+        f"""
+        [[working_group]]
+        name = "Nordic policy"
+        coordinators = ["{coord[0]}"]
+        members = ["{alice[0]}"]
+        """
+    )
+    assert not (await org_env.apply(settings)).failed
+    room_id = await org_env.room_id("nordic-policy")
+    c = await member_factory(*coord)
+    await c.wait_joined(room_id)
+    runtime = await org_env.start_bots(settings)
+    await runtime.wait_synced()
+    _reader, *followers = runtime.bots
+
+    async def bots_polling() -> bool:
+        room = c.client.rooms.get(room_id)
+        joined = set(room.users) - set(room.invited_users) if room else set()
+        return {b.user_id for b in runtime.bots} <= joined and all(
+            b.session.messages_left_out for b in followers
+        )
+
+    await c.wait_until(bots_polling)
+    a = await member_factory(*alice)  # she accepts the invitation and asks at once
+    await a.wait_joined(room_id)
+    ping = await a.send(room_id, "!ping")
+    replies = await a.wait_reply(ping, count=3)
+    assert {r["sender"] for r in replies} == {b.user_id for b in runtime.bots}
+    assert not a.undecryptable()
