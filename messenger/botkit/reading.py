@@ -44,7 +44,7 @@ class SharedReading:
 
     def covers(self, bot: Bot) -> bool:
         """Whether the reader is in every room ``bot`` is in (it then reads them for it)."""
-        return bot.session.joined_rooms() <= self.reader.session.joined_rooms()
+        return bot.session.joined <= self.reader.session.joined
 
     def handler(self, bot: Bot) -> Callable[[SyncBatch], Awaitable[None]]:
         """The handler of ``bot``'s own sync loop."""
@@ -76,7 +76,7 @@ class SharedReading:
                 raise result  # the reader's batch is retried; what was handled is marked
 
     async def _give(self, bot: Bot, events: list[Incoming], initial: bool) -> None:
-        rooms = bot.session.joined_rooms()
+        rooms = bot.session.joined
         mine = [as_seen_by(bot, e) for e in events if e.room_id in rooms]
         if not mine:
             return
