@@ -10,7 +10,8 @@ reads for them they poll (``POLL_S``) instead of waiting on the homeserver, whic
 them, and build them a response, for every event in their rooms. Their own syncs still bring
 them their to-device messages, invites and the rooms' state, so each bot keeps its own view
 of members, devices and power levels, and sends with its own device; when the reader hands
-over a state change (a member joined), the bot syncs before it next sends in that room.
+over a state change (a member joined) or a room it has not synced yet, the bot syncs before
+it handles the events of that room.
 
 Exactly-once is each bot's own, as before: its processed marks live in its store, and the
 reader persists its sync token only after every bot has handled what it was handed. A bot
@@ -80,8 +81,14 @@ class SharedReading:
         mine = [as_seen_by(bot, e) for e in events if e.room_id in rooms]
         if not mine:
             return
-        for room_id in {e.room_id for e in mine if e.state_key is not None}:
-            bot.session.fell_behind(room_id)  # it syncs before it sends there again
+        # Where its view of a room's state is behind (a member joined, a power level changed,
+        # a room it has not synced yet), it syncs first: it checks commands against, and
+        # encrypts for, the room as it is now.
+        session = bot.session
+        for e in mine:
+            if e.state_key is not None or e.room_id not in session.state:
+                session.fell_behind(e.room_id)
+        await asyncio.gather(*(session.catch_up(r) for r in {e.room_id for e in mine}))
         async with self._locks[id(bot)]:
             await self._handle(bot, SyncBatch(events=mine, initial=initial))
 

@@ -64,11 +64,14 @@ class OutboxMixin:
     _stopping: asyncio.Event
     _send_attempts: dict[str, int]
 
-    async def _persist_outbound(self, only: str | None = None) -> None:
-        """Save outbound Megolm sessions that changed (``Session`` provides it)."""
+    if TYPE_CHECKING:  # provided by ``Session`` and ``ReadingMixin``; a method here would
+        # shadow theirs at run time (this mixin comes first)
 
-    async def catch_up(self, room_id: str) -> None:
-        """Sync first if the room's state changed unseen (``Session`` provides it)."""
+        async def _persist_outbound(self, only: str | None = None) -> None:
+            """Save the outbound Megolm sessions that changed."""
+
+        async def catch_up(self, room_id: str) -> None:
+            """Sync first if the room's state changed unseen."""
 
     # -- sending ------------------------------------------------------------------------
 

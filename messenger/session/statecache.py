@@ -67,6 +67,10 @@ class RoomStateCache:
         """The rooms it holds: every joined room once ``complete``."""
         return set(self._rooms)
 
+    def __contains__(self, room_id: object) -> bool:
+        """Whether it holds the room (a sync brought its state, this run or an earlier one)."""
+        return room_id in self._rooms
+
     def marker(self, room_id: str) -> dict[str, Any] | None:
         """The room's provisioning marker; {} when it has none; None when not known yet."""
         found = self._rooms.get(room_id, {}).get("marker")

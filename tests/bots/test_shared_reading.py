@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from messenger.session import reading
+from tests.bots.resources.support import ask, is_error
 from tests.support import OrgEnv
 
 
@@ -22,13 +23,13 @@ async def test_the_reader_hands_every_bot_its_commands_exactly_once(
         replies = await member.wait_reply(ping, count=3)
         assert sorted(r["sender"] for r in replies) == sorted(bots.values())
     # A command only a follower knows, answered by it alone.
-    ask = await member.send(room_id, "!ledger verify")
-    (answer,) = await member.wait_reply(ask)
+    verify = await member.send(room_id, "!ledger verify")
+    (answer,) = await member.wait_reply(verify)
     assert answer["sender"] == bots["resources"]
     await asyncio.sleep(1.5)  # room for a duplicate, were there one
     for ping in pings:
         assert len(member.replies_to(ping)) == 3
-    assert len(member.replies_to(ask)) == 1
+    assert len(member.replies_to(verify)) == 1
     # The followers' own syncs left the messages out: the answers came through the reader.
     assert reader.session.read_elsewhere is None
     for bot in followers:
@@ -101,3 +102,45 @@ async def test_a_member_who_just_joined_reads_every_bots_answer(
     replies = await a.wait_reply(ping, count=3)
     assert {r["sender"] for r in replies} == {b.user_id for b in runtime.bots}
     assert not a.undecryptable()
+
+
+async def test_a_new_coordinator_is_one_at_once_for_every_bot(
+    org_env: OrgEnv, member_factory, make_user, monkeypatch
+) -> None:
+    """A member made coordinator uses a coordinator's command at once: the bot it is for,
+    handed it by the reader before its own (slow) sync saw the new power level, syncs first
+    and checks the command against the room as it is now."""
+    monkeypatch.setattr(reading, "POLL_S", 20.0)
+    # The followers learn of the change only from the reader, and are not woken by it: as
+    # if their sync were late. Only the catch-up before handling brings them the new level.
+    monkeypatch.setattr(
+        reading.ReadingMixin,
+        "fell_behind",
+        lambda self, room_id: self._behind.__setitem__(room_id, self._syncs_started),
+    )
+    coord, alice = await make_user("coord"), await make_user("member")
+    group = """
+        [[working_group]]
+        name = "Nordic policy"
+        coordinators = [{coordinators}]
+        members = [{members}]
+        """
+    settings = org_env.write_org(
+        group.format(coordinators=f'"{coord[0]}"', members=f'"{alice[0]}"')
+    )
+    assert not (await org_env.apply(settings)).failed
+    room_id = await org_env.room_id("nordic-policy")
+    a = await member_factory(*alice)
+    await a.wait_joined(room_id)
+    runtime = await org_env.start_bots(settings)
+    await runtime.wait_synced()
+    resources = settings.org.bot_user_ids()["resources"]
+    denied = await ask(a, room_id, resources, "!pool add funding 100")
+    assert is_error(denied), denied["body"]
+
+    promoted = org_env.write_org(
+        group.format(coordinators=f'"{coord[0]}", "{alice[0]}"', members="")
+    )
+    assert not (await org_env.apply(promoted)).failed
+    added = await ask(a, room_id, resources, "!pool add funding 100")
+    assert not is_error(added), added["body"]
