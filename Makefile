@@ -28,7 +28,7 @@ demo: $(STAMP_SERVER)
 TEST_WORKERS ?= 4
 
 test: $(STAMP_DEV)
-	$(PY) -m pytest -q -m "not slow" $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(PY) -m pytest -q -m "not slow" --durations=25 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .

@@ -152,6 +152,33 @@ class Tx:
         )
 
 
+class _TaskLock:
+    """An asyncio lock its holder's own task may take again: a read inside a transaction
+    (``store.get`` where the ``Tx`` was not passed down) reads that transaction, instead of
+    waiting for it to end, which it never would."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    def held_here(self) -> bool:
+        """Whether the current task holds it."""
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    async def __aenter__(self) -> None:
+        if not self.held_here():
+            await self._lock.acquire()
+            self._owner = asyncio.current_task()
+        self._depth += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
 class StateStore:
     """An aiosqlite database whose payloads are sealed with a ``Vault``.
 
@@ -162,7 +189,7 @@ class StateStore:
     def __init__(self, db: aiosqlite.Connection, vault: Vault) -> None:
         self._db = db
         self._vault = vault
-        self._lock = asyncio.Lock()
+        self._lock = _TaskLock()
 
     @classmethod
     async def open(cls, path: Path, vault: Vault) -> StateStore:
@@ -228,6 +255,10 @@ class StateStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """An atomic unit: all writes commit together or none do."""
+        if self._lock.held_here():
+            # SQLite has no nested transactions, and a nested ROLLBACK would undo the outer
+            # one: a coding error, said at once rather than a task waiting on itself.
+            raise RuntimeError("a store transaction is already open in this task: use its Tx")
         async with self._lock:
             if self._db.in_transaction:
                 # A task cancelled while its BEGIN ran in the worker thread left it open;
