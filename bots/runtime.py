@@ -3,51 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
+import functools
 import importlib
 import logging
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any
 
+from bots.starting import BOT_MODULES, BotMaker, bot_class, prepare_identity
 from messenger.botkit.bot import Bot, Peer
 from messenger.botkit.commands import Command, CommandTable
 from messenger.botkit.commands import command_names as declared_names
-from messenger.botkit.prefs import Preferences
 from messenger.botkit.reading import SharedReading
+from messenger.calls import backoff_delays
 from messenger.config import OrgFile
-from messenger.deploy.deployment import RECOVERY_NS, Deployment
-from messenger.e2ee.identity import Identity, bootstrap_identity
-from messenger.e2ee.trust import RecoveryKeyNeeded
-from messenger.errors import MessengerError
+from messenger.deploy.deployment import Deployment
+from messenger.e2ee.identity import Identity
+from messenger.errors import MessengerError, RateLimited, TransientError
 from messenger.events import SyncBatch
-from messenger.ids import localpart
-from messenger.session.core import UNDECRYPTED_NS, Session
+from messenger.session.core import UNDECRYPTED_NS
 
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-PUSH_MUTED = "push-muted"  # in the bot's store: its master push rule is on
-
-BotFactory = Callable[[Session, OrgFile], Bot]
-
-
-@runtime_checkable
-class ActsForDeployment(Protocol):
-    """A bot that acts for the whole deployment (the resources bot runs the security audit)."""
-
-    deployment: Deployment | None
-
-
-BOT_MODULES = {
-    "events": ("bots.events", "EventsBot"),
-    "resources": ("bots.resources", "ResourcesBot"),
-    "translate": ("bots.translate", "TranslateBot"),
-    "library": ("bots.library", "LibraryBot"),
-    "projects": ("bots.projects", "ProjectsBot"),
-}
+BRING_IN_AFTER_S = 3.0
+"""``make_runtime(early=True)``: the other bots are made once the first has handled its first
+sync, or after this long if that sync keeps failing."""
 
 
 def command_names(names: list[str] | None = None) -> list[str]:
@@ -60,28 +44,35 @@ def command_names(names: list[str] | None = None) -> list[str]:
     return sorted(found)
 
 
-@dataclass(frozen=True)
 class RemotePeer:
-    """A bot another process hosts: what help and the unknown-command check read of it."""
+    """A bot this process does not run (another process hosts it, or it is still starting):
+    what help and the unknown-command check read of it. Its module is imported only when its
+    commands are first looked at, not at every start."""
 
-    name: str
-    user_id: str
-    table: CommandTable
+    def __init__(self, name: str, user_id: str) -> None:
+        self.name = name
+        self.user_id = user_id
+
+    @functools.cached_property
+    def table(self) -> CommandTable:
+        """Its declared commands (never run here)."""
+        cls = bot_class(self.name)
+        return CommandTable(
+            [
+                spec
+                for owner in (cls, *getattr(cls, "GROUPS", ()))
+                for attr in dir(owner)
+                if isinstance(
+                    spec := getattr(getattr(owner, attr, None), "__samverkan_command__", None),
+                    Command,
+                )
+            ]
+        )
 
 
 def peer_of(name: str, org: OrgFile) -> RemotePeer:
-    """The stand-in of bot ``name`` (its declared commands, never run here)."""
-    cls = bot_class(name)
-    found = [
-        spec
-        for owner in (cls, *getattr(cls, "GROUPS", ()))
-        for attr in dir(owner)
-        if isinstance(
-            spec := getattr(getattr(owner, attr, None), "__samverkan_command__", None), Command
-        )
-    ]
-    bot_name = getattr(cls, "name", name)
-    return RemotePeer(str(bot_name), org.bot_user_ids()[name], CommandTable(found))
+    """The stand-in of bot ``name`` (its name in ``BOT_MODULES`` is the bot's ``name``)."""
+    return RemotePeer(name, org.bot_user_ids()[name])
 
 
 class BotLock:
@@ -112,51 +103,108 @@ class BotLock:
             self._fd = None
 
 
-def bot_class(name: str) -> BotFactory:
-    """The class of a bot, imported only when the runtime hosts it."""
-    module, cls = BOT_MODULES[name]
-    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
-
-
 class Runtime:
     """Owns every bot's tasks: sync loop, outbox and timer. ``stop`` cancels them all."""
 
-    def __init__(self, bots: list[Bot], elsewhere: Sequence[Peer] = ()) -> None:
+    def __init__(
+        self,
+        bots: list[Bot],
+        elsewhere: Sequence[Peer] = (),
+        coming: Sequence[str] = (),
+        maker: BotMaker | None = None,
+    ) -> None:
         """``elsewhere``: the organisation's bots that other processes host (``samverkan up
-        --bots``); help lists them and the first enabled bot answers what any bot may."""
+        --bots``); help lists them and the first enabled bot answers what any bot may.
+        ``coming``: bots of this process ``maker`` makes once ``start`` has the first one
+        answering (``make_runtime(early=True)``)."""
         self.bots = bots
-        everyone: list[Peer] = [*bots, *elsewhere]
-        if elsewhere:
-            order = bots[0].org.bots.enabled
-            everyone.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
-        for bot in bots:
-            bot.peers = bots
-            bot.everyone = everyone
-            bot.primary = bot is everyone[0]
+        self._elsewhere = list(elsewhere)
+        self._coming = list(coming)
+        self._maker = maker
+        self._reading: SharedReading | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._locks: list[BotLock] = []
         self.failed = asyncio.Event()
+        self.error: BaseException | None = None
+        """Why a bot could not be made (``failed`` is set; ``wait_synced`` raises it)."""
+        self.made = asyncio.Event()
+        """Set once every bot of the process is made (at once unless some are ``coming``)."""
         self.notices: list[str] = []
         """What the operator should read once (new recovery keys, restores): the CLI shows it."""
+        self._link()
+        if not self._coming:
+            self.made.set()
+
+    def _link(self) -> None:
+        """Tell every bot of the process who its peers are (the coming ones by stand-in)."""
+        if not self.bots:
+            return
+        org = self.bots[0].org
+        here = {b.name for b in self.bots}
+        stand_ins = [peer_of(n, org) for n in self._coming if n not in here]
+        everyone: list[Peer] = [*self.bots, *stand_ins, *self._elsewhere]
+        if stand_ins or self._elsewhere:
+            order = org.bots.enabled
+            everyone.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
+        for bot in self.bots:
+            bot.peers = self.bots
+            bot.everyone = everyone
+            bot.primary = bot is everyone[0]
 
     def start(self) -> None:
         """Start every bot's tasks. The first bot reads the rooms' messages for the others
-        (``botkit.reading``): one account woken and one decryption per message, not five."""
+        (``botkit.reading``): one account woken and one decryption per message, not five.
+        Bots still ``coming`` are made once the first has handled its first sync."""
         if not self.bots:
             return
-        reading = SharedReading(self.bots, on_batch)
+        self._reading = SharedReading(self.bots, on_batch, coming=len(self._coming))
         for bot in self.bots:
-            for name, coro in (
-                ("sync", bot.session.run(reading.handler(bot))),
-                ("outbox", bot.session.run_outbox()),
-                ("timer", self._ticks(bot)),
-            ):
-                task = asyncio.create_task(coro, name=f"{bot.name}-{name}")
-                task.add_done_callback(self._on_done)
-                self._tasks.append(task)
-        task = asyncio.create_task(self._refresh_prefs(), name="preferences")
+            self._run(bot)
+        if self._coming:
+            self._spawn(self._bring_in(), "bringing in the other bots")
+        self._spawn(self._refresh_prefs(), "preferences")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._on_done)
         self._tasks.append(task)
+
+    def _run(self, bot: Bot) -> None:
+        assert self._reading is not None
+        self._spawn(bot.session.run(self._reading.handler(bot)), f"{bot.name}-sync")
+        self._spawn(bot.session.run_outbox(), f"{bot.name}-outbox")
+        self._spawn(self._ticks(bot), f"{bot.name}-timer")
+
+    async def _bring_in(self) -> None:
+        """Make the coming bots (retrying transient failures) and start each one."""
+        assert self._maker is not None
+        assert self._reading is not None
+        # The first answer before the others' stores and identities take the CPU.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._reading.first_handled.wait(), BRING_IN_AFTER_S)
+        for delay in backoff_delays():
+            try:
+                new = await self._maker.make_all(self._coming)
+                break
+            except (TransientError, RateLimited) as e:
+                log.warning("starting the bots %s: %s; retrying in %.1f s", self._coming, e, delay)
+                await asyncio.sleep(delay)
+            except Exception as e:  # for good (a recovery key needed …): up stops, saying why
+                if not isinstance(e, MessengerError):
+                    log.exception("starting the bots %s failed", self._coming)
+                self.error = e
+                self.failed.set()
+                self.made.set()
+                self._reading.complete.set()  # the reader goes on without them
+                return
+        self.notices.extend(self._maker.take_notices())
+        for bot in new:
+            self.bots.append(bot)
+            self._link()
+            self._reading.add(bot)  # before its sync loop: see SharedReading.add
+            self._run(bot)
+        self._coming = []
+        self.made.set()
 
     async def _refresh_prefs(self) -> None:
         """Pick up preferences other processes wrote (one cheap query a tick when none did)."""
@@ -183,7 +231,11 @@ class Runtime:
             await asyncio.sleep(TICK_S)
 
     async def wait_synced(self) -> None:
-        """Wait until every bot has finished one sync."""
+        """Wait until every bot is made and has finished one sync; raise why one could not
+        be made."""
+        await self.made.wait()
+        if self.error is not None:
+            raise self.error
         await asyncio.gather(*(b.session.synced.wait() for b in self.bots if not b.session.sync_ok))
 
     async def stop(self) -> None:
@@ -196,6 +248,8 @@ class Runtime:
             for task in stuck:
                 log.error("bot task %s did not stop within 10 s", task.get_name())
         self._tasks.clear()
+        if self._maker is not None:
+            await self._maker.close_unused(self.bots)
 
         for bot in self.bots:
             try:
@@ -228,67 +282,6 @@ async def on_batch(bot: Bot, batch: SyncBatch) -> None:
                     await tx.delete(UNDECRYPTED_NS, event.event_id)
 
 
-async def prepare_identity(
-    bot: Bot,
-    deployment: Deployment,
-    password: str | None,
-    recovery_key: str | None = None,
-    new_identity: bool = False,
-) -> Identity:
-    """Bootstrap, or restore on a wiped disk, the bot's identity; then enable the key backup.
-
-    The recovery key comes from ``recovery_key`` or the copy the deployment store keeps
-    (sealed); a restore signs the new device with the old self-signing key and imports the
-    key backup, so the bot reads the room history from before the wipe.
-    """
-    name = localpart(bot.user_id)
-    kept = await deployment.store.get(RECOVERY_NS, name)
-    key = recovery_key or (kept or {}).get("recovery_key")
-    try:
-        identity = await bootstrap_identity(
-            bot.cross_signing, password, recovery_key=key, new_identity=new_identity
-        )
-    except RecoveryKeyNeeded as e:
-        raise RecoveryKeyNeeded(
-            f"{e}. Run: samverkan account restore {bot.name} --recovery-key '<key>' "
-            f"(or --new-identity)"
-        ) from None
-    current = await bot.cross_signing.recovery_key()
-    if current and (kept or {}).get("recovery_key") != current:
-        await deployment.store.put(RECOVERY_NS, name, {"recovery_key": current})
-    restored = 0
-    if bot.cross_signing.restored:
-        try:
-            restored = await bot.backup.restore()
-        except MessengerError as e:  # no backup on the server: nothing to read back
-            log.warning("%s: no key backup restored: %s", bot.user_id, e)
-    await bot.backup.enable()
-    status = await bot.cross_signing.status()
-    bot.trust_summary = {
-        "cross_signing": status.cross_signing,
-        "device_signed": status.device_signed,
-    }
-    identity.master_fingerprint = status.master_fingerprint
-    identity.device_signed = status.device_signed
-    identity.sessions_restored = restored
-    return identity
-
-
-async def mute_notifications(session: Session) -> None:
-    """Turn the bot account's master push rule on, once: the homeserver then runs no
-    notification rules for the bot on each message in its rooms (a bot reads none)."""
-    if await session.store.get("session", PUSH_MUTED):
-        return
-    try:
-        await session.api(
-            "PUT", "/pushrules/global/override/.m.rule.master/enabled", {"enabled": True}
-        )
-    except MessengerError as e:  # only a cost on the homeserver: tried again next start
-        log.warning("%s: could not turn notifications off: %s", session.user_id, e)
-        return
-    await session.store.put("session", PUSH_MUTED, True)
-
-
 async def make_runtime(
     deployment: Deployment,
     names: list[str] | None = None,
@@ -296,6 +289,7 @@ async def make_runtime(
     *,
     apart: bool = False,
     exclusive: bool = False,
+    early: bool = False,
 ) -> Runtime:
     """Log in (or restore) each enabled bot and build the runtime; used by the CLI and tests.
 
@@ -303,61 +297,27 @@ async def make_runtime(
     deployment store's copies are used otherwise. ``apart``: the enabled bots not in ``names``
     run in other processes (``samverkan up --bots``). ``exclusive`` (``up``, always): each
     hosted bot's data directory is locked to this process, so no bot ever runs in two (its
-    exactly-once store and device are its own).
+    exactly-once store and device are its own). ``early`` (``up``): only the first bot is
+    made here; ``start`` has it answer at once and makes the others beside it (a cold start
+    waits for one store and identity, not five; ``wait_synced`` waits for them all).
     """
     org = deployment.settings.org
     hosted = names or list(org.bots.enabled)
-    made: dict[str, Bot] = {}
-    notices: list[str] = []
     locks: list[BotLock] = []
-
-    async def one(name: str) -> None:
-        user_id = org.bot_user_ids()[name]
-        if exclusive or apart:
-            locks.append(BotLock.take(deployment.account_dir(user_id), name))
-        session = await deployment.session(user_id, device_name=f"Samverkan {name} bot")
-        bot = made[name] = bot_class(name)(session, org)
-        session.ignore_senders(set(org.bot_user_ids().values()) - {user_id})
-        session.resume_from_cache = True
-        _, password = await deployment.ensure_account(user_id)
-        identity = await prepare_identity(
-            bot, deployment, password, (recovery_keys or {}).get(name)
-        )
-        await mute_notifications(session)
-        if identity.state == "created":
-            notices.append(
-                f"{user_id}: new cross-signing identity; recovery key (shown once, kept "
-                f"sealed in the vault): {identity.recovery_key}"
-            )
-        elif identity.state == "restored":
-            notices.append(
-                f"{user_id}: restored its cross-signing identity on new device "
-                f"{session.device_id}; {identity.sessions_restored} room keys from the backup"
-            )
-
     try:
-        # The bots start side by side: each one's identity checks are round trips.
-        results = await asyncio.gather(*(one(n) for n in hosted), return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            raise failed[0]
+        if exclusive or apart:  # all at once: fail before anything starts
+            for name in hosted:
+                locks.append(BotLock.take(deployment.account_dir(org.bot_user_ids()[name]), name))
+        maker = BotMaker(deployment, recovery_keys)
+        now = hosted[:1] if early else hosted
+        bots = await maker.make_all(now)
     except BaseException:
-        for bot in made.values():
-            await bot.session.close()
         for lock in locks:
             lock.release()
         raise
-    bots = [made[n] for n in hosted]
-    prefs = Preferences(deployment.store)  # one copy for every bot: !locale, !tz
-    await prefs.load()
-    for bot in bots:
-        bot.prefs = prefs
-        bot.shared = deployment.store
-        if isinstance(bot, ActsForDeployment):
-            bot.deployment = deployment
     elsewhere = [peer_of(n, org) for n in org.bots.enabled if n not in hosted] if apart else []
-    runtime = Runtime(bots, elsewhere)
-    runtime.notices = notices
+    runtime = Runtime(bots, elsewhere, coming=hosted[len(now) :], maker=maker)
+    runtime.notices = maker.take_notices()
     runtime._locks = locks
     return runtime
 

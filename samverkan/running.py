@@ -129,6 +129,13 @@ async def apply_beside(apply: Callable[[], Awaitable[None]], stop: asyncio.Event
         print(f"could not apply the organisation file: {e}", flush=True)
 
 
+def print_notices(runtime: Any) -> None:
+    """Print the runtime's notices (new recovery keys, restores) not printed yet."""
+    for line in runtime.notices:
+        print(line, flush=True)
+    runtime.notices.clear()
+
+
 async def run_until_signal(
     settings: Settings,
     on_ready: Callable[[Any], Awaitable[None]] | None = None,
@@ -185,10 +192,10 @@ async def run_until_signal(
         if await deployment.store.get(PROVISIONED_NS, "org") != {"digest": digest}:
             await apply_org()
             checked.set()
-        made = await make_runtime(deployment, only, apart=only is not None, exclusive=True)
-        for line in made.notices:
-            print(line, flush=True)
-        return made
+        # The first bot answers at once; the others are made beside it (wait_synced).
+        return await make_runtime(
+            deployment, only, apart=only is not None, exclusive=True, early=True
+        )
 
     checked = asyncio.Event()
     background: asyncio.Task[Any] | None = None
@@ -202,11 +209,13 @@ async def run_until_signal(
         if runtime is None:
             return
 
+        print_notices(runtime)
         runtime.start()
         try:
             await asyncio.wait_for(runtime.wait_synced(), 120)
         except TimeoutError:
             print("warning: not every bot has synced after 120 s; still trying", flush=True)
+        print_notices(runtime)
         if not checked.is_set():  # after the first sync: the bots answer first
             background = asyncio.create_task(apply_beside(apply_org, stop))
         write_heartbeat(settings.home, runtime)

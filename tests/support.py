@@ -294,9 +294,12 @@ class OrgEnv:
             await service.close()
 
     async def start_bots(self, settings: Settings, names: list[str] | None = None) -> Runtime:
+        """Start the bots as ``samverkan up`` does (the first at once, the others beside it);
+        return once every one is made."""
         dep = await self.open(settings)
-        self.runtime = await make_runtime(dep, names)
+        self.runtime = await make_runtime(dep, names, early=True)
         self.runtime.start()
+        await self.runtime.made.wait()
         return self.runtime
 
     async def stop_bots(self) -> None:

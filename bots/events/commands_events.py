@@ -6,7 +6,6 @@ from datetime import UTC, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bots.events import ics
 from bots.events import store as s
 from bots.events.editors import AGENDA, CANCEL, EDIT, REMIND
 from bots.events.lang import Message, Phrase, Refusal, Span, checked, clock, span
@@ -366,6 +365,8 @@ class EventCommands(Commands["EventsBot"]):
     )
     async def ics_file(self, ctx: Context, *, id: str) -> None:
         rec = await self.event_here(ctx, id)
+        from bots.events import ics  # icalendar: imported on first use, not at every start
+
         data = ics.build_ics(rec, self.bot.now_dt(), ctx.t)
         name = ics.filename(rec)
         file = await self.bot.session.upload_encrypted(data, "text/calendar", name)

@@ -35,13 +35,33 @@ Handle = Callable[[Bot, SyncBatch], Awaitable[None]]
 class SharedReading:
     """The sync handlers of the bots of one process: ``handler(bot)`` for each."""
 
-    def __init__(self, bots: Sequence[Bot], handle: Handle) -> None:
+    def __init__(self, bots: Sequence[Bot], handle: Handle, coming: int = 0) -> None:
+        """``coming``: how many more bots ``add`` will bring (made while the reader already
+        answers); the reader hands its first batch over only once they are all in."""
         self.reader = bots[0]
-        self.followers = list(bots[1:])
+        self.followers: list[Bot] = []
         self._handle = handle
-        self._locks = {id(b): asyncio.Lock() for b in bots}
-        for bot in self.followers:
-            bot.session.read_elsewhere = functools.partial(self.covers, bot)
+        self._locks = {id(self.reader): asyncio.Lock()}
+        self._coming = coming
+        self.complete = asyncio.Event()
+        """Set once every bot the reader reads for is in."""
+        self.first_handled = asyncio.Event()
+        """Set once the reader has handled its first batch (its own part of it)."""
+        for bot in bots[1:]:
+            self.add(bot, expected=False)
+        if not self._coming:
+            self.complete.set()
+
+    def add(self, bot: Bot, *, expected: bool = True) -> None:
+        """Read for ``bot`` from now on; before its own sync loop starts, so nothing it
+        leaves out of its syncs can fall between the reader's hand-overs and its own."""
+        self.followers.append(bot)
+        self._locks[id(bot)] = asyncio.Lock()
+        bot.session.read_elsewhere = functools.partial(self.covers, bot)
+        if expected:
+            self._coming -= 1
+            if self._coming <= 0:
+                self.complete.set()
 
     def covers(self, bot: Bot) -> bool:
         """Whether the reader is in every room ``bot`` is in (it then reads them for it)."""
@@ -55,6 +75,10 @@ class SharedReading:
                 handed = list(batch.events)  # before the reader's own handling takes some
                 async with self._locks[id(bot)]:
                     await self._handle(bot, batch)
+                self.first_handled.set()
+                # The bots still starting get this batch too (their own syncs may have moved
+                # past it in an earlier run): the reader's token waits for them.
+                await self.complete.wait()
                 await self._hand_over(handed, batch.initial)
                 return
             if bot.session.messages_left_out:

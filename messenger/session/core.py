@@ -69,6 +69,9 @@ class Session(OutboxMixin, DecryptionMixin, ReadingMixin, FilesMixin):
         self._stopping = asyncio.Event()
         self.synced = asyncio.Event()
         self.sync_ok = False
+        self.rooms_known = asyncio.Event()
+        """Set once a sync response has brought nio the rooms and their members (before its
+        batch is handled): the outbox may send from then on."""
         self._need_full_state = True
         self._http: aiohttp.ClientSession | None = None
         self.sync_filter = SyncFilter()
@@ -327,6 +330,7 @@ class Session(OutboxMixin, DecryptionMixin, ReadingMixin, FilesMixin):
         )
         self._need_full_state = False
         self.messages_left_out = left_out
+        self.rooms_known.set()
         if full or token is None:
             self.state.filled()  # every joined room's state is in this batch
 

@@ -53,12 +53,12 @@ def too_large_stand_in(content: dict[str, Any], error: Exception) -> dict[str, A
 
 
 class OutboxMixin:
-    """Sending for ``Session`` (which provides client, store, user_id, sync_ok, _stopping)."""
+    """Sending for ``Session`` (which provides client, store, user_id, rooms_known, _stopping)."""
 
     client: Any
     store: StateStore
     user_id: Any
-    sync_ok: bool
+    rooms_known: asyncio.Event
     outbox_wakeup: asyncio.Event
     synced: asyncio.Event
     _stopping: asyncio.Event
@@ -218,9 +218,9 @@ class OutboxMixin:
         """Deliver the outbox whenever woken: one worker per room with queued messages (each
         room in order, at most ``OUTBOX_PARALLEL_ROOMS`` sending at once), so a slow room never
         holds back the others; failures are retried with backoff; no message is dropped."""
-        while not self.sync_ok and not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):  # rooms are known to nio after the first sync
-                await asyncio.wait_for(self.synced.wait(), 0.1)
+        while not self.rooms_known.is_set() and not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):  # nio knows the rooms from the first sync
+                await asyncio.wait_for(self.rooms_known.wait(), 0.1)
         limit = asyncio.Semaphore(OUTBOX_PARALLEL_ROOMS)
         workers: dict[str, asyncio.Task[None]] = {}
         more: set[str] = set()

@@ -144,3 +144,27 @@ async def test_a_new_coordinator_is_one_at_once_for_every_bot(
     assert not (await org_env.apply(promoted)).failed
     added = await ask(a, room_id, resources, "!pool add funding 100")
     assert not is_error(added), added["body"]
+
+
+async def test_commands_sent_while_the_bots_were_down_are_answered_once_by_each(
+    org_env: OrgEnv, member_factory
+) -> None:
+    """The first bot starts answering before the others are made; the commands it read in its
+    first sync (sent while every bot was down, which the others leave out of their own syncs)
+    reach the others once they are in, and each answers once."""
+    settings, room_id, (member,), _runtime = await org_env.room_with_bots(member_factory)
+    bots = settings.org.bot_user_ids()
+    await org_env.stop_bots()
+    ping = await member.send(room_id, "!ping")
+    verify = await member.send(room_id, "!ledger verify")
+    runtime = await org_env.start_bots(settings)
+    await runtime.wait_synced()
+    replies = await member.wait_reply(ping, count=3)
+    assert sorted(r["sender"] for r in replies) == sorted(bots.values())
+    (answer,) = await member.wait_reply(verify)
+    assert answer["sender"] == bots["resources"]
+    await asyncio.sleep(1.5)  # room for a duplicate, were there one
+    assert len(member.replies_to(ping)) == 3
+    assert len(member.replies_to(verify)) == 1
+    for bot in runtime.bots[1:]:
+        assert bot.session.messages_left_out, bot.name  # they came through the reader

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from bots.runtime import RECOVERY_NS, make_runtime, restore_bot
+from bots.runtime import make_runtime, restore_bot
 from crypto import CryptoError
+from messenger.deploy.deployment import RECOVERY_NS
 from messenger.e2ee.trust import RecoveryKeyNeeded
 from messenger.session.core import UNDECRYPTED_NS
 from tests.e2ee.support import bots_room
