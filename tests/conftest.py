@@ -31,6 +31,12 @@ LONG_FIRST = (
 them starts last and holds up the end."""
 
 
+TEST_SYNAPSE = {"bcrypt_rounds": 4}
+"""The test homeserver hashes passwords with 4 bcrypt rounds, not Synapse's 12: every account
+the suite registers and every password login costs ≈ 0.3 s of Synapse CPU at 12 rounds, for
+thousands of them. Nothing a test checks depends on the cost of a password hash."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs a real homeserver (through any fixture) ``synapse``, so
     ``pytest -m "not synapse"`` runs the pure units alone in seconds; put the long files
@@ -60,7 +66,9 @@ async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Emb
         yield shared  # type: ignore[misc]
         await shared.start()
         return
-    hs = EmbeddedSynapse(tmp_path_factory.mktemp("synapse"), "localhost", free_port())
+    hs = EmbeddedSynapse(
+        tmp_path_factory.mktemp("synapse"), "localhost", free_port(), extra=TEST_SYNAPSE
+    )
     await hs.start()
     yield hs
     await hs.stop()

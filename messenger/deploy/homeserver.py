@@ -126,10 +126,18 @@ class EmbeddedSynapse:
     on Linux the child also gets SIGTERM from the kernel when its owner dies.
     """
 
-    def __init__(self, data_dir: Path, server_name: str = "localhost", port: int = 8008) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        server_name: str = "localhost",
+        port: int = 8008,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """``extra``: config keys set over ``synapse_config``'s (the test suite's)."""
         self.data_dir = data_dir
         self.server_name = server_name
         self.port = port
+        self.extra = dict(extra or {})
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -154,7 +162,10 @@ class EmbeddedSynapse:
         if self.config_path.exists():
             with contextlib.suppress(ValueError, KeyError):
                 secret = self.shared_secret
-        config = synapse_config(self.data_dir, self.server_name, self.port, secret)
+        config = {
+            **synapse_config(self.data_dir, self.server_name, self.port, secret),
+            **self.extra,
+        }
         # JSON is YAML: no YAML dependency needed to write it.
         self.config_path.write_text(json.dumps(config, indent=2))
         os.chmod(self.config_path, 0o600)
