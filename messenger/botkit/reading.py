@@ -17,6 +17,10 @@ Exactly-once is each bot's own, as before: its processed marks live in its store
 reader persists its sync token only after every bot has handled what it was handed. A bot
 handles one batch at a time, so an event that reaches it both ways (a room changing from one
 to the other) is handled once.
+
+The reader may start alone (``samverkan up``: it answers while the other bots load); those
+are ``add``-ed before their own sync loops start, and the reader hands its first batch over
+only once all of them are in, so what they leave out of their first syncs reaches them.
 """
 
 from __future__ import annotations
