@@ -25,7 +25,8 @@ from messenger.errors import MessengerError
 from messenger.events import Incoming, SyncBatch
 from messenger.i18n import N_
 from messenger.poison import poison_log
-from messenger.session.olmkeys import MALFORMED_PAYLOAD, WITHHELD, E2EEClient
+from messenger.session.keyshare import WITHHELD
+from messenger.session.olmkeys import MALFORMED_PAYLOAD, E2EEClient
 from messenger.store import StateStore, Tx
 
 log = logging.getLogger(__name__)
